@@ -1,0 +1,59 @@
+# mtcbind: PGXS build, plus the two entry points of the README.
+#
+#   make demo   install what is needed, build, and show mtcbind at work
+#   make test   install what is needed, build, run every test, print a summary
+#
+# Both work on a fresh Debian 12 machine as root, before pg_config exists.
+
+EXTENSION = mtcbind
+EXTVERSION = 1.0
+
+MODULE_big = mtcbind
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+DATA_built = mtcbind--1.0.sql
+# (development only: the install script is assembled from parts/ until 1.0 is frozen)
+mtcbind--1.0.sql: $(sort $(wildcard parts/*.sql))
+	cat $^ > $@
+
+# pg_regress: one file per topic in sql/, expected output in expected/.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
+
+# Isolation specs live under test/isolation.
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation
+
+SHLIB_LINK += -lcrypto
+PG_CFLAGS += -Wall -Wmissing-prototypes -Wpointer-arith -Wendif-labels -Wformat-security
+ifdef WERROR
+PG_CFLAGS += -Werror
+endif
+
+EXTRA_CLEAN = test/unit/kdf_test results/ output_iso/ regression.diffs regression.out \
+	test/isolation/output_iso tmp_check
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(PGXS),)
+include $(PGXS)
+else
+all:
+	@echo "pg_config not found: run 'make demo' or 'make test' (they install PostgreSQL 15), or set PG_CONFIG" >&2
+	@exit 1
+endif
+
+# The KDF unit test builds src/kdf.c without a server.
+test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -DMTCBIND_KDF_STANDALONE -Isrc -o $@ \
+		test/unit/kdf_test.c src/kdf.c -lcrypto
+
+.PHONY: demo test bench
+demo:
+	bash scripts/demo.sh
+
+test:
+	bash scripts/test.sh
+
+bench:
+	bash scripts/bench.sh

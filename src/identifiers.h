@@ -1,0 +1,26 @@
+/*
+ * identifiers.h
+ *		The identifier types (IMEI, IMEISV, ICCID, IMSI) as other C files
+ *		see them: an int64 Datum, turned back into canonical digits here.
+ *
+ * The encodings are described in identifiers.c and docs/types.md.
+ */
+#ifndef MTCBIND_IDENTIFIERS_H
+#define MTCBIND_IDENTIFIERS_H
+
+/* Longest canonical form of any identifier, plus the terminating NUL. */
+#define MTCBIND_IDENT_BUFLEN 21
+
+/*
+ * Each writes the canonical digits of a stored value into buf (at least
+ * MTCBIND_IDENT_BUFLEN bytes), NUL-terminated, and returns their count.
+ */
+extern int	imei_to_digits(int64 value, char *buf);
+extern int	imeisv_to_digits(int64 value, char *buf);
+extern int	iccid_to_digits(int64 value, char *buf);
+extern int	imsi_to_digits(int64 value, char *buf);
+
+/* The IMEI (with computed check digit) of the device an IMEISV names. */
+extern int64 imei_of_imeisv(int64 imeisv);
+
+#endif							/* MTCBIND_IDENTIFIERS_H */
