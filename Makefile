@@ -11,13 +11,11 @@ EXTVERSION = 1.0
 MODULE_big = mtcbind
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
-DATA_built = mtcbind--1.0.sql
-# (development only: the install script is assembled from parts/ until 1.0 is frozen)
-mtcbind--1.0.sql: $(sort $(wildcard parts/*.sql))
-	cat $^ > $@
+# Install and upgrade scripts; a released script is never edited again.
+DATA = $(wildcard mtcbind--*.sql)
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
-REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS = types kdf binding admin
 REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
 
 # Isolation specs live under test/isolation.

@@ -27,12 +27,26 @@ typedef struct KdfParam
 
 /*
  * Out = HMAC-SHA-256(key, S).  Returns false when a parameter is longer
- * than MTCBIND_KDF_PARAM_MAX or OpenSSL fails; out is then zeroed.
- * Intermediate buffers holding key material are wiped before returning.
+ * than MTCBIND_KDF_PARAM_MAX, the key is empty or OpenSSL fails; out is
+ * then zeroed.  Intermediate buffers holding key material are wiped before
+ * returning.
  */
 extern bool mtcbind_kdf(const unsigned char *key, size_t keylen, uint8_t fc,
 						const KdfParam *params, int nparams,
 						unsigned char out[MTCBIND_KEY_LEN]);
+
+/*
+ * Ks_ext_NAF (gba_u false: "gba-me") or Ks_int_NAF (gba_u true: "gba-u")
+ * = KDF(Ks, 0x01, "gba-me" | "gba-u", RAND, IMPI, NAF_Id), TS 33.220
+ * Annex B.3.  IMPI is UTF-8; NAF_Id is FQDN || Ua protocol identifier.
+ * Same failure contract as mtcbind_kdf.
+ */
+extern bool mtcbind_derive_naf_key(const unsigned char ks[MTCBIND_KEY_LEN],
+								   bool gba_u,
+								   const unsigned char rand[MTCBIND_RAND_LEN],
+								   const char *impi, size_t impi_len,
+								   const unsigned char *naf_id, size_t naf_id_len,
+								   unsigned char out[MTCBIND_KEY_LEN]);
 
 /* Everything Ks_local is derived from (TS 33.110); texts are UTF-8. */
 typedef struct KsLocalInput
@@ -62,5 +76,13 @@ extern bool mtcbind_derive_ks_local(const KsLocalInput *in,
 
 /* Wipes a buffer in a way the compiler may not optimise away. */
 extern void mtcbind_wipe(void *buf, size_t len);
+
+/*
+ * Frees the HMAC context the derivations share, and with it OpenSSL's copy
+ * of the last key and its HMAC state.  The server calls it at the end of
+ * every transaction that derived a key; a standalone program may call it
+ * whenever it likes (the next derivation makes a new context).
+ */
+extern void mtcbind_kdf_release(void);
 
 #endif							/* MTCBIND_KDF_H */

@@ -13,7 +13,7 @@ typedef enum FirstUsePolicy
 } FirstUsePolicy;
 
 extern int	mtcbind_first_use;
-extern int	mtcbind_key_lifetime_secs;	/* mtcbind.key_lifetime, seconds */
+extern int64 mtcbind_key_lifetime_usecs;	/* mtcbind.key_lifetime */
 extern bool mtcbind_log_key_issue;
 extern char *mtcbind_reason;
 

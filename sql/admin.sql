@@ -1,0 +1,211 @@
+--
+-- Administration: bind, unbind, authorize_transfer, rebind; the audit
+-- trail of every change (also a DBA's direct DML); the roles.
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS mtcbind;
+-- The types' operators live in schema mtcbind (docs/types.md).
+SET search_path = public, mtcbind;
+
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM
+        || CASE WHEN detail <> '' THEN ' | ' || detail ELSE '' END;
+END $$;
+
+-- Requests a key for a device/UICC pair with fixed key inputs; returns the outcome.
+CREATE FUNCTION pg_temp.req(term text, card text, dev_imei text DEFAULT NULL)
+RETURNS text LANGUAGE sql AS $$
+    SELECT r.outcome || coalesce(' ' || r.reason, '')
+      FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                               'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.example.org',
+                               '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+                               now() + interval '1 day', term, card::mtcbind.iccid,
+                               dev_imei::mtcbind.imei) r
+$$;
+
+-- Events written since a mark, for reading what a step recorded.
+CREATE TEMP TABLE mark AS SELECT coalesce(max(event_id), 0) AS last FROM mtcbind.binding_event;
+CREATE FUNCTION pg_temp.events_since_mark()
+RETURNS TABLE (event text, terminal_id text, iccid mtcbind.iccid, reason text, actor_is_me boolean)
+LANGUAGE sql AS $$
+    SELECT e.event, e.terminal_id, e.iccid, e.reason, e.actor = session_user
+      FROM mtcbind.binding_event e, pg_temp.mark m
+     WHERE e.event_id > m.last ORDER BY e.event_id
+$$;
+CREATE FUNCTION pg_temp.set_mark() RETURNS void LANGUAGE sql AS $$
+    UPDATE pg_temp.mark SET last = (SELECT coalesce(max(event_id), 0) FROM mtcbind.binding_event)
+$$;
+
+-- Rule: bind pre-provisions a pair and returns its id; binding the same
+-- pair again returns the same id and changes nothing.
+SELECT mtcbind.bind('tracker-01', '8944 2000 0000 0000 017', imei => '35-123456-000002-8',
+                    imsi => '001010000000101', note => 'pre-provisioned for test') AS bid \gset
+SELECT mtcbind.bind('tracker-01', '8944200000000000017') = :bid AS same_id;
+SELECT * FROM pg_temp.events_since_mark();
+SELECT pg_temp.set_mark();
+
+-- Rule: a conflict raises MB001 (device bound elsewhere) or MB002 (UICC
+-- bound elsewhere), naming the conflicting binding.
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-01', '8944200000000000025')$$), 'Binding \d+', 'Binding N');
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000017')$$), 'Binding \d+', 'Binding N');
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000025', imei => '351234560000028')$$), 'Binding \d+', 'Binding N');
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000025', imsi => '001010000000101')$$), 'Binding \d+', 'Binding N');
+-- Bad arguments are errors with clear SQLSTATEs.
+SELECT pg_temp.try($$SELECT mtcbind.bind('', '8944200000000000025')$$);
+SELECT pg_temp.try($$SELECT mtcbind.bind(NULL, '8944200000000000025')$$);
+SELECT pg_temp.try($$SELECT mtcbind.bind('tracker-02', NULL)$$);
+SELECT pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000025', imei => '351234560000028', imeisv => '4901542032375101')$$);
+SELECT * FROM pg_temp.events_since_mark();
+
+-- Rule: unbind removes the binding of a UICC (true), records why, and is
+-- false for a UICC that is not bound; a reason is required.
+SELECT mtcbind.bind('tracker-03', '8944200000000000033') > 0 AS bound;
+SELECT pg_temp.set_mark();
+SELECT pg_temp.try($$SELECT mtcbind.unbind('8944200000000000033', NULL)$$);
+SELECT mtcbind.unbind('8944200000000000033', 'card retired');
+SELECT mtcbind.unbind('8944200000000000033', 'card retired');
+SELECT * FROM pg_temp.events_since_mark();
+-- After unbinding, the UICC can be bound anew by its next request.
+SELECT pg_temp.req('tracker-04', '8944200000000000033');
+
+-- Rule: authorize_transfer lets the named device take the UICC's binding
+-- with its next request (outcome bound), once.
+SELECT pg_temp.req('tracker-01', '8944200000000000017');
+SELECT pg_temp.req('tracker-05', '8944200000000000017');
+SELECT pg_temp.set_mark();
+SELECT mtcbind.authorize_transfer('8944200000000000017', 'tracker-05', reason => 'device damaged, replaced') > 0 AS authorized;
+SELECT transfer_pending FROM mtcbind.bindings WHERE iccid = '8944200000000000017';
+SELECT pg_temp.req('tracker-06', '8944200000000000017');
+SELECT pg_temp.req('tracker-05', '8944200000000000017');
+SELECT terminal_id, imei, imsi FROM mtcbind.binding WHERE iccid = '8944200000000000017';
+SELECT pg_temp.req('tracker-05', '8944200000000000017');
+-- ... the old device is now refused, and the authorisation is spent.
+SELECT pg_temp.req('tracker-01', '8944200000000000017');
+SELECT used_at IS NOT NULL AS used, used_by_terminal FROM mtcbind.transfer_authorization ORDER BY authorization_id;
+SELECT event, terminal_id, reason FROM pg_temp.events_since_mark() WHERE event NOT IN ('key_issued', 'rejected');
+
+-- Rule: without a named device, any unbound device may take it, but not a
+-- device that is bound elsewhere.
+SELECT mtcbind.authorize_transfer('8944200000000000017') > 0 AS authorized;
+SELECT pg_temp.req('tracker-04', '8944200000000000017');
+SELECT pg_temp.req('tracker-07', '8944200000000000017');
+SELECT terminal_id FROM mtcbind.binding WHERE iccid = '8944200000000000017';
+
+-- Rule: an authorisation is time-limited.
+SELECT mtcbind.authorize_transfer('8944200000000000017', 'tracker-08', valid_for => '1 millisecond') > 0 AS authorized;
+SELECT pg_sleep(0.01);
+-- (a new transaction: now() has moved past the window)
+SELECT pg_temp.req('tracker-08', '8944200000000000017');
+-- Rule: a new authorisation supersedes an open one.
+SELECT mtcbind.authorize_transfer('8944200000000000017', 'tracker-08') AS first_auth \gset
+SELECT mtcbind.authorize_transfer('8944200000000000017', 'tracker-09') > :first_auth AS superseding;
+SELECT pg_temp.req('tracker-08', '8944200000000000017');
+SELECT count(*) AS open_authorizations FROM mtcbind.transfer_authorization
+ WHERE used_at IS NULL AND revoked_at IS NULL;
+-- Unbinding revokes it.
+SELECT mtcbind.unbind('8944200000000000017', 'subscription ended');
+SELECT count(*) AS open_authorizations FROM mtcbind.transfer_authorization
+ WHERE used_at IS NULL AND revoked_at IS NULL;
+-- Errors of authorize_transfer.
+SELECT pg_temp.try($$SELECT mtcbind.authorize_transfer('8944200000000000017')$$);
+SELECT pg_temp.req('tracker-10', '8944200000000000058');
+SELECT pg_temp.try($$SELECT mtcbind.authorize_transfer('8944200000000000058', valid_for => '-1 hour')$$);
+SELECT pg_temp.try($$SELECT mtcbind.authorize_transfer('8944200000000000058', 'tracker-10')$$);
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.authorize_transfer('8944200000000000058', 'tracker-04')$$), 'binding \d+', 'binding N');
+
+-- Rule: rebind moves a UICC's binding to another device at once.
+SELECT pg_temp.set_mark();
+SELECT mtcbind.rebind('8944200000000000058', 'tracker-11', 'field swap, ticket 4711') > 0 AS moved;
+SELECT terminal_id FROM mtcbind.binding WHERE iccid = '8944200000000000058';
+SELECT pg_temp.req('tracker-11', '8944200000000000058');
+SELECT pg_temp.req('tracker-10', '8944200000000000058');
+SELECT event, terminal_id, reason FROM pg_temp.events_since_mark() WHERE event NOT IN ('key_issued', 'rejected');
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.rebind('8944200000000000058', 'tracker-04', 'x')$$), 'binding \d+', 'binding N');
+SELECT pg_temp.try($$SELECT mtcbind.rebind('8944200000000000017', 'tracker-12', 'x')$$);
+SELECT pg_temp.try($$SELECT mtcbind.rebind('8944200000000000058', 'tracker-12', '')$$);
+
+-- Rule: a DBA's direct DML is audited too, with the acting role and the
+-- reason from mtcbind.reason.
+SELECT pg_temp.set_mark();
+BEGIN;
+SET LOCAL mtcbind.reason = 'bulk import from factory list';
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('vending-01', '8944200000000000066');
+COMMIT;
+UPDATE mtcbind.binding SET note = 'kiosk 7' WHERE terminal_id = 'vending-01';
+UPDATE mtcbind.binding SET imsi = '001010000000777' WHERE terminal_id = 'vending-01';
+UPDATE mtcbind.binding SET terminal_id = 'vending-02' WHERE terminal_id = 'vending-01';
+-- key bookkeeping alone is not a change of the binding
+UPDATE mtcbind.binding SET key_count = key_count + 1 WHERE terminal_id = 'vending-02';
+DELETE FROM mtcbind.binding WHERE terminal_id = 'vending-02';
+SELECT * FROM pg_temp.events_since_mark();
+SELECT old_values->>'terminal_id' AS old_terminal, new_values->>'terminal_id' AS new_terminal
+  FROM mtcbind.binding_event e, pg_temp.mark m WHERE e.event_id > m.last AND e.event = 'rebound';
+-- Rule: the UNIQUE constraints hold against direct DML as well.
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('tracker-11', '8944200000000000066')$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('tracker-99', '8944-1000-0000-0000-0005-9')$$);
+
+-- Rule: the audit log is append-only.
+SELECT pg_temp.try($$UPDATE mtcbind.binding_event SET reason = 'edited'$$);
+SELECT pg_temp.try($$DELETE FROM mtcbind.binding_event$$);
+SELECT pg_temp.try($$TRUNCATE mtcbind.binding_event$$);
+
+-- Rule: roles. mtcbind_naf may request keys and nothing else.
+CREATE ROLE regress_naf_app LOGIN IN ROLE mtcbind_naf;
+CREATE ROLE regress_dba LOGIN IN ROLE mtcbind_admin;
+CREATE ROLE regress_audit LOGIN IN ROLE mtcbind_auditor;
+CREATE ROLE regress_nobody LOGIN;
+SET ROLE regress_naf_app;
+SELECT outcome FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+    'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.example.org',
+    '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+    now() + interval '1 day', 'tracker-11', '8944200000000000058');
+SELECT length(mtcbind.kdf('\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 1, '\x00')) AS kdf_len;
+SELECT pg_temp.try($$SELECT count(*) FROM mtcbind.binding$$);
+SELECT pg_temp.try($$SELECT count(*) FROM mtcbind.binding_event$$);
+SELECT pg_temp.try($$SELECT count(*) FROM mtcbind.bindings$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('evil', '8944200000000000025')$$);
+SELECT pg_temp.try($$SELECT mtcbind.bind('evil', '8944200000000000025')$$);
+SELECT pg_temp.try($$SELECT mtcbind.unbind('8944200000000000058', 'evil')$$);
+SELECT pg_temp.try($$SET mtcbind.first_use = reject$$);
+SELECT pg_temp.try($$SET mtcbind.log_key_issue = off$$);
+RESET ROLE;
+-- mtcbind_admin: administration functions and read access, no direct writes.
+-- (a session of its own, so that the audit log's actor is this login)
+SET SESSION AUTHORIZATION regress_dba;
+SELECT mtcbind.bind('tracker-20', '8944200000000000074') > 0 AS bound;
+SELECT count(*) > 0 AS can_read FROM mtcbind.bindings;
+SELECT pg_temp.try($$DELETE FROM mtcbind.binding$$);
+SELECT regexp_replace(pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', now() + interval '1 day', 'x', '8944200000000000025')$$), '\(.*\)', '(...)');
+RESET SESSION AUTHORIZATION;
+SELECT actor FROM mtcbind.binding_event WHERE terminal_id = 'tracker-20' AND event = 'bound';
+-- mtcbind_auditor: read-only.
+SET ROLE regress_audit;
+SELECT count(*) > 0 AS can_read_events FROM mtcbind.binding_event;
+SELECT pg_temp.try($$SELECT mtcbind.unbind('8944200000000000025', 'x')$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding_event (event) VALUES ('bound')$$);
+RESET ROLE;
+-- A role with no mtcbind role has the pure functions only.
+SET ROLE regress_nobody;
+SELECT '490154203237518'::mtcbind.imei AS pure_types_work;
+SELECT pg_temp.try($$SELECT count(*) FROM mtcbind.binding$$);
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.rebind('8944200000000000025', 'x', 'y')$$), '\(.*\)', '(...)');
+RESET ROLE;
+
+-- Every function that writes is SECURITY DEFINER with a pinned search_path;
+-- none of them is executable by PUBLIC.
+SELECT p.proname, p.prosecdef, p.proconfig,
+       has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
+  FROM pg_proc p
+ WHERE p.pronamespace = 'mtcbind'::regnamespace
+   AND p.provolatile = 'v'
+ ORDER BY p.proname;
+
+DROP OWNED BY regress_naf_app, regress_dba, regress_audit, regress_nobody;
+DROP ROLE regress_naf_app, regress_dba, regress_audit, regress_nobody;

@@ -1,0 +1,176 @@
+--
+-- The binding service: mtcbind.request_key, its outcomes and reasons,
+-- the settings, and what it writes (and does not write).
+--
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS mtcbind;
+-- The types' operators live in schema mtcbind (docs/types.md).
+SET search_path = public, mtcbind;
+
+-- Runs a statement and reports its SQLSTATE and message instead of failing.
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM
+        || CASE WHEN detail <> '' THEN ' | ' || detail ELSE '' END;
+END $$;
+
+-- A fixed Ks_int_NAF and B-TID for the tests (not secrets anywhere).
+CREATE FUNCTION pg_temp.ks() RETURNS bytea LANGUAGE sql IMMUTABLE
+    AS $$ SELECT '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'::bytea $$;
+CREATE FUNCTION pg_temp.btid() RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT 'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org' $$;
+
+-- Calls request_key and reports the outcome; key_ok checks the issued key
+-- against mtcbind.ks_local over the returned RANDx/RANDy, so a key that is
+-- not the TS 33.110 derivation of this request fails here.
+CREATE FUNCTION pg_temp.req(term text, card text, dev_imei text DEFAULT NULL,
+                            dev_imeisv text DEFAULT NULL, card_imsi text DEFAULT NULL,
+                            expiry timestamptz DEFAULT now() + interval '7 days')
+RETURNS TABLE (outcome text, reason text, bid bigint, key_ok boolean, expires_in interval)
+LANGUAGE sql AS $$
+    SELECT r.outcome, r.reason, r.binding_id,
+           CASE WHEN r.ks_local IS NOT NULL THEN
+               length(r.ks_local) = 32 AND length(r.rand_x) = 16 AND length(r.rand_y) = 16
+               AND r.rand_x <> r.rand_y
+               AND r.ks_local = mtcbind.ks_local(pg_temp.ks(), pg_temp.btid(), card::mtcbind.iccid,
+                                                 term, '', '', r.rand_x, r.rand_y)
+           END,
+           r.expires_at - now()
+      FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                               pg_temp.btid(), pg_temp.ks(), expiry, term,
+                               card::mtcbind.iccid, dev_imei::mtcbind.imei,
+                               dev_imeisv::mtcbind.imeisv, card_imsi::mtcbind.imsi) r
+$$;
+
+-- Rule: a device and a UICC that are both unbound are bound, and get a key
+-- that expires after mtcbind.key_lifetime (1 day by default).
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', '490154203237518', NULL, '001010000000001');
+SELECT terminal_id, iccid, imei, imsi, key_count, last_key_at IS NOT NULL AS keyed
+  FROM mtcbind.binding ORDER BY binding_id;
+
+-- Rule: the same pair again is granted a key; RANDx/RANDy are fresh each time.
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', '490154203237518');
+SELECT count(DISTINCT r.rand_x) AS distinct_rand_x, count(DISTINCT r.rand_y) AS distinct_rand_y,
+       count(DISTINCT r.ks_local) AS distinct_keys
+  FROM generate_series(1, 20) g,
+       LATERAL mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                                   pg_temp.btid(), pg_temp.ks(), now() + g * interval '1 day',
+                                   'meter-0001', '89441000000000000018') r;
+SELECT key_count FROM mtcbind.binding WHERE terminal_id = 'meter-0001';
+
+-- Rule: the UICC presented by another, unbound device is refused.
+SELECT * FROM pg_temp.req('meter-0002', '89441000000000000018');
+-- Rule: the device presented with another, unbound UICC is refused.
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000026');
+-- Rule: a UICC and a device each bound elsewhere are refused as such
+-- (first a second pair is bound: meter-0002 with ...026).
+SELECT * FROM pg_temp.req('meter-0002', '89441000000000000026');
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000026');
+SELECT * FROM pg_temp.req('meter-0002', '89441000000000000018');
+-- Rule: the same physical device (IMEI) under another terminal_id, with an
+-- unbound UICC, is a device bound elsewhere.
+SELECT * FROM pg_temp.req('meter-0003', '89441000000000000034', '490154203237518');
+-- Rule: an IMSI that belongs to another binding's card is a UICC bound elsewhere.
+SELECT * FROM pg_temp.req('meter-0003', '89441000000000000034', NULL, NULL, '001010000000001');
+-- Rule: a known terminal_id presented with another IMEI is an identity mismatch.
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', '352099001761481');
+-- Rule: the same physical device claiming another terminal_id with its own
+-- UICC is an identity mismatch.
+SELECT * FROM pg_temp.req('meter-0009', '89441000000000000018', '490154203237518');
+-- Rule: an expired Ks_int_NAF is refused before anything else.
+SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() - interval '1 second');
+
+-- Every refusal is in the event log, with its reason and no key material.
+SELECT event, reason, terminal_id, iccid, detail
+  FROM mtcbind.binding_event WHERE event = 'rejected' ORDER BY event_id;
+
+-- Rule: expires_at is the earlier of now() + key_lifetime and the Ks_int_NAF expiry.
+SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() + interval '1 hour');
+SET mtcbind.key_lifetime = '15 minutes';
+SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018');
+SELECT pg_temp.try($$SET mtcbind.key_lifetime = '-1 day'$$);
+SELECT pg_temp.try($$SET mtcbind.key_lifetime = 'forever'$$);
+SELECT pg_temp.try($$SET mtcbind.key_lifetime = '11 years'$$);
+RESET mtcbind.key_lifetime;
+SHOW mtcbind.key_lifetime;
+
+-- Rule: a new IMEISV (software update) of the bound device is accepted,
+-- recorded and logged as attribute_changed; so is a new IMSI (multi-IMSI card).
+SELECT outcome, key_ok FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '4901542032375101');
+SELECT outcome, key_ok FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '4901542032375102', '001010000000002');
+SELECT imei, imeisv, imsi FROM mtcbind.binding WHERE terminal_id = 'meter-0001';
+SELECT event, reason, old_values->>'imeisv' AS old_imeisv, new_values->>'imeisv' AS new_imeisv,
+       old_values->>'imsi' AS old_imsi, new_values->>'imsi' AS new_imsi
+  FROM mtcbind.binding_event WHERE event = 'attribute_changed' ORDER BY event_id;
+-- Rule: an IMEISV of another device on a known terminal_id is an identity mismatch.
+SELECT outcome, reason FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '3520990017614801');
+-- Rule: an IMEISV and an IMEI that name different devices are malformed input.
+SELECT pg_temp.try($$SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', '352099001761481', '4901542032375101')$$);
+
+-- Rule: with mtcbind.first_use = reject, only pre-provisioned pairs get keys.
+SET mtcbind.first_use = reject;
+SELECT * FROM pg_temp.req('meter-0004', '89441000000000000042');
+SELECT mtcbind.bind('meter-0004', '89441000000000000042', note => 'factory list 2026-11') > 0 AS provisioned;
+SELECT outcome, reason, key_ok FROM pg_temp.req('meter-0004', '89441000000000000042', '351234560000010');
+SELECT pg_temp.try($$SET mtcbind.first_use = 'maybe'$$);
+RESET mtcbind.first_use;
+
+-- Rule: with mtcbind.log_key_issue off, a grant writes nothing at all: it
+-- works in a read-only transaction, and leaves no event and no row change.
+SET mtcbind.log_key_issue = off;
+SELECT count(*) AS events_before FROM mtcbind.binding_event \gset
+SELECT key_count AS keys_before, xmin::text AS xmin_before FROM mtcbind.binding WHERE terminal_id = 'meter-0004' \gset
+BEGIN TRANSACTION READ ONLY;
+SELECT outcome, key_ok FROM pg_temp.req('meter-0004', '89441000000000000042', '351234560000010');
+COMMIT;
+SELECT count(*) = :events_before AS no_event,
+       (SELECT key_count = :keys_before AND xmin::text = :'xmin_before'
+          FROM mtcbind.binding WHERE terminal_id = 'meter-0004') AS row_untouched
+  FROM mtcbind.binding_event;
+-- ... while a first use still needs to write, and says so on a read-only transaction.
+BEGIN TRANSACTION READ ONLY;
+SELECT pg_temp.try($$SELECT * FROM pg_temp.req('meter-0005', '89441000000000000059')$$);
+ROLLBACK;
+RESET mtcbind.log_key_issue;
+-- With logging on, every issued key is an event (never the key).
+SELECT count(*) > 0 AS key_events,
+       bool_and(detail ? 'expires_at') AS expiry_recorded
+  FROM mtcbind.binding_event WHERE event = 'key_issued';
+
+-- Rule: malformed input is an error with a clear SQLSTATE, and writes nothing.
+SELECT count(*) AS events_before FROM mtcbind.binding_event \gset
+SELECT count(*) AS bindings_before FROM mtcbind.binding \gset
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', '\x00', now() + interval '1 day', 'x-1', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x0100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', '', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', repeat('x', 256), '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', '', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000059', terminal_appli_id => repeat('a', 256))$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key(NULL, 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), NULL, 'x-1', '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', NULL, '89441000000000000059')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', NULL)$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000050')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('\x6e61662e6f72670100000002', 'b@bsf', pg_temp.ks(), now() + interval '1 day', 'x-1', '89441000000000000059', uicc_appli_id => NULL)$$);
+SELECT (SELECT count(*) FROM mtcbind.binding_event) = :events_before AS no_event,
+       (SELECT count(*) FROM mtcbind.binding) = :bindings_before AS no_binding;
+
+-- No key, RAND or B-TID ever reaches the event log.
+SELECT count(*) AS leaks
+  FROM mtcbind.binding_event e
+ WHERE e::text LIKE '%' || encode(pg_temp.ks(), 'hex') || '%'
+    OR e::text LIKE '%I1U8vpY3qJ0hiuRNrke%';
+
+-- The view for people: one row per binding.
+SELECT terminal_id, iccid, key_count > 0 AS keyed, age >= interval '0' AS has_age, transfer_pending
+  FROM mtcbind.bindings ORDER BY binding_id;
+
+-- request_key is SECURITY DEFINER with a pinned search_path, and not PUBLIC.
+SELECT p.prosecdef, p.proconfig, has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
+  FROM pg_proc p WHERE p.oid = 'mtcbind.request_key'::regproc;
