@@ -20,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     # Installing postgresql-15 must not start a cluster of its own here.
     mkdir -p /etc/postgresql-common
     [ -f /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
