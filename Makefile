@@ -55,3 +55,4 @@ test:
 
 bench:
 	bash scripts/bench.sh
+	bash scripts/bench_binding.sh

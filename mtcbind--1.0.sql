@@ -523,12 +523,6 @@ CREATE FUNCTION mtcbind.tac(mtcbind.imei) RETURNS text
 COMMENT ON FUNCTION mtcbind.tac(mtcbind.imei) IS
 	'Type Allocation Code: the first 8 digits';
 
-CREATE FUNCTION mtcbind.tac(mtcbind.imeisv) RETURNS text
-	AS 'MODULE_PATHNAME', 'imeisv_tac'
-	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION mtcbind.tac(mtcbind.imeisv) IS
-	'Type Allocation Code: the first 8 digits';
-
 CREATE FUNCTION mtcbind.svn(mtcbind.imeisv) RETURNS text
 	AS 'MODULE_PATHNAME', 'imeisv_svn'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

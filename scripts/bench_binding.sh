@@ -9,7 +9,7 @@ secs=${1:-10}
 if [ -z "${MTCBIND_BENCH_IN_VENV:-}" ]; then
     bash scripts/setup.sh
     export PATH=/usr/lib/postgresql/15/bin:$PATH
-    MTCBIND_BENCH_IN_VENV=1 exec pg_virtualenv -o shared_buffers=256MB -o max_connections=50 \
+    MTCBIND_BENCH_IN_VENV=1 exec pg_virtualenv -o fsync=on -o shared_buffers=256MB -o max_connections=50 \
         bash "$0" "$secs"
 fi
 
@@ -28,6 +28,7 @@ run() {
     local tps
     tps=$(env "$@" pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "test/bench/$script" 2>/dev/null \
           | awk '/^tps = / {printf "%.0f", $3}')
+    [ -n "$tps" ] || { echo "bench: $script failed" >&2; exit 1; }
     printf '%-58s %10s tps\n' "$label" "$tps" >&2
     echo "$tps"
 }
@@ -35,6 +36,7 @@ run() {
 echo "pgbench -M prepared, ${secs}s per run, one server; $(nproc) cores" >&2
 sel=$(run "SELECT 1 (2 clients)" bench_select1.sql 2)
 pk=$(run "primary-key lookup, 10 000 rows (4 clients)" bench_pk_lookup.sql 4)
+read=$(run "indexed read of the binding by ICCID (4 clients)" bench_binding_read.sql 4)
 off=$(run "request_key granted, log_key_issue=off (4 clients)" bench_request_granted.sql 4 PGOPTIONS="-c mtcbind.log_key_issue=off")
 on=$(run "request_key granted, log_key_issue=on (4 clients)" bench_request_granted.sql 4)
 onasync=$(run "  same, synchronous_commit=off" bench_request_granted.sql 4 PGOPTIONS="-c synchronous_commit=off")
@@ -44,8 +46,11 @@ plp=$(run "PL/pgSQL + pgcrypto granted path (4 clients)" bench_plpgsql_granted.s
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 echo >&2
 echo "ratios (same run):" >&2
+echo "  request_key granted (log off) / indexed read of binding  : $(ratio "$off" "$read")" >&2
 echo "  request_key granted (log off) / primary-key lookup floor : $(ratio "$off" "$pk")" >&2
 echo "  request_key granted (log off) / PL/pgSQL + pgcrypto       : $(ratio "$off" "$plp")" >&2
 echo "  PL/pgSQL + pgcrypto / primary-key lookup floor            : $(ratio "$plp" "$pk")" >&2
 echo "  request_key granted (log on) / (log off)                  : $(ratio "$on" "$off")" >&2
-echo "  note: each request script also looks its ICCID up by primary key in bench_card" >&2
+# Every request above was for a pre-bound pair or a thief: nothing new was bound.
+bindings=$(psql -X -At -c "SELECT count(*) FROM mtcbind.binding")
+[ "$bindings" = 10000 ] || { echo "bench: requests bound new pairs ($bindings bindings): the ICCIDs do not match" >&2; exit 1; }

@@ -321,7 +321,8 @@ SELECT mtcbind.imei('4901542032375101'::mtcbind.imeisv) = mtcbind.imei('49015420
 SELECT count(*) FILTER (WHERE mtcbind.imei(imeisv)::text <> left(imeisv::text, 14) || pg_temp.luhn(left(imeisv::text, 14))) AS mismatches
 FROM gen;
 SELECT mtcbind.tac('490154203237518'::mtcbind.imei) AS tac_imei,
-	   mtcbind.tac('3520990017614823'::mtcbind.imeisv) AS tac_imeisv,
+	   mtcbind.tac(mtcbind.imei('3520990017614823'::mtcbind.imeisv)) AS tac_imeisv,
+	   mtcbind.tac('35-209900-176148-1') AS tac_of_literal,
 	   mtcbind.svn('3520990017614801'::mtcbind.imeisv) AS svn,
 	   mtcbind.mcc('001010123456789'::mtcbind.imsi) AS mcc_test_network,
 	   mtcbind.mcc('310150'::mtcbind.imsi) AS mcc_short_imsi;

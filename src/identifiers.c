@@ -113,7 +113,6 @@ PG_FUNCTION_INFO_V1(imsi_out);
 PG_FUNCTION_INFO_V1(imsi_recv);
 PG_FUNCTION_INFO_V1(imsi_send);
 PG_FUNCTION_INFO_V1(imei_tac);
-PG_FUNCTION_INFO_V1(imeisv_tac);
 PG_FUNCTION_INFO_V1(imeisv_svn);
 PG_FUNCTION_INFO_V1(imeisv_imei);
 PG_FUNCTION_INFO_V1(imsi_mcc);
@@ -665,13 +664,6 @@ Datum
 imei_tac(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(leading_digits(PG_GETARG_INT64(0), imei_to_digits, 8));
-}
-
-/* tac(imeisv): the Type Allocation Code, the first 8 digits. */
-Datum
-imeisv_tac(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_TEXT_P(leading_digits(PG_GETARG_INT64(0), imeisv_to_digits, 8));
 }
 
 /* svn(imeisv): the Software Version Number, the last 2 digits. */

@@ -1,8 +1,10 @@
+-- The ICCID of pair n is '8949' || 14-digit n || Luhn digit (bench_iccid), computed here.
 \set n random(1, 10000)
-SELECT r.outcome, r.ks_local, r.rand_x, r.rand_y, r.expires_at
-  FROM bench_card c,
-       LATERAL mtcbind.request_key('\x6e61662e6578616d706c652e6f72670100000002',
-                                   'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org',
-                                   '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
-                                   now() + interval '1 day', 'dev-' || :n, c.iccid) r
- WHERE c.n = :n;
+\set s 30 + 2 * (:n % 10) - 9 * ((:n % 10) / 5) + (:n / 10) % 10 + 2 * ((:n / 100) % 10) - 9 * (((:n / 100) % 10) / 5) + (:n / 1000) % 10 + 2 * ((:n / 10000) % 10) - 9 * (((:n / 10000) % 10) / 5)
+\set cd (10 - :s % 10) % 10
+SELECT outcome, ks_local, rand_x, rand_y, expires_at
+  FROM mtcbind.request_key('\x6e61662e6578616d706c652e6f72670100000002',
+                           'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org',
+                           '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+                           now() + interval '1 day', 'dev-' || :n,
+                           ('8949' || lpad(:n::text, 14, '0') || :cd)::mtcbind.iccid);
