@@ -2,7 +2,7 @@
 # Benchmarks of mtcbind.request_key against PostgreSQL's own floors and the
 # PL/pgSQL + pgcrypto alternative, all in one run on one throwaway server,
 # reported as ratios (2-core machines are noisy: compare within a run).
-#   usage: bash scripts/bench_binding.sh [seconds per run, default 10]
+#   usage: bash scripts/bench_binding.sh [seconds per run, default 10; each runs twice]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -22,12 +22,14 @@ same=$(psql -X -At -c "
              'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org', c.iccid, 'dev-7') r WHERE c.n = 7")
 [ "$same" = t ] || { echo "bench: the PL/pgSQL alternative does not derive the same key" >&2; exit 1; }
 
-# Runs one pgbench script; prints and returns its tps.
+# Runs one pgbench script twice (the machine is noisy); prints and returns
+# the better tps.
 run() {
     local label=$1 script=$2 clients=$3; shift 3
     local tps
-    tps=$(env "$@" pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "test/bench/$script" 2>/dev/null \
-          | awk '/^tps = / {printf "%.0f", $3}')
+    tps=$(for round in 1 2; do
+              env "$@" pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "test/bench/$script" 2>/dev/null
+          done | awk '/^tps = / { if ($3 > best) best = $3 } END { if (best > 0) printf "%.0f", best }')
     [ -n "$tps" ] || { echo "bench: $script failed" >&2; exit 1; }
     printf '%-58s %10s tps\n' "$label" "$tps" >&2
     echo "$tps"

@@ -935,8 +935,13 @@ try_fast_grant(Oid fn_oid, const KeyRequest *req, Decision *decision)
 
 	rel = table_open(catalog.binding_rel, AccessShareLock);
 	index = index_open(catalog.iccid_index, AccessShareLock);
-	/* A fresh snapshot under READ COMMITTED, as a new statement would take. */
-	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+	/*
+	 * Read as the calling statement reads (its snapshot), as any SELECT
+	 * would: a grant needs no newer view.  Paths that write take fresh
+	 * snapshots through SPI.
+	 */
+	snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+								: GetTransactionSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(req->iccid));
 	scan = index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
@@ -1166,8 +1171,9 @@ request_key(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	TimestampTz expires_at = 0;
 	bool		issue_key;
-	unsigned char rand_x[MTCBIND_RAND_LEN];
-	unsigned char rand_y[MTCBIND_RAND_LEN];
+	unsigned char rands[2 * MTCBIND_RAND_LEN];	/* RANDx || RANDy */
+	unsigned char *rand_x = rands;
+	unsigned char *rand_y = rands + MTCBIND_RAND_LEN;
 	unsigned char ks_local[MTCBIND_KEY_LEN];
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
@@ -1210,12 +1216,11 @@ request_key(PG_FUNCTION_ARGS)
 	nulls[2] = decision.binding_id == 0;
 	if (issue_key)
 	{
-		fill_random(rand_x, sizeof(rand_x));
-		fill_random(rand_y, sizeof(rand_y));
+		fill_random(rands, sizeof(rands));
 		derive_key(&req, rand_x, rand_y, ks_local);
 		values[3] = bytea_datum(ks_local, sizeof(ks_local));
-		values[4] = bytea_datum(rand_x, sizeof(rand_x));
-		values[5] = bytea_datum(rand_y, sizeof(rand_y));
+		values[4] = bytea_datum(rand_x, MTCBIND_RAND_LEN);
+		values[5] = bytea_datum(rand_y, MTCBIND_RAND_LEN);
 		values[6] = TimestampTzGetDatum(expires_at);
 		mtcbind_wipe(ks_local, sizeof(ks_local));
 	}
