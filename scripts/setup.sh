@@ -23,6 +23,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 
+# A throwaway cluster left by an interrupted earlier run would stop
+# pg_virtualenv (run as root it always names its cluster 15/regress).
+if [ "$(id -u)" -eq 0 ] && pg_lsclusters -h 2>/dev/null | grep -q '^15 regress '; then
+    pg_dropcluster --stop 15 regress || true
+fi
+
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make -s PG_CONFIG="$PG_CONFIG" WERROR=1 all
 make -s PG_CONFIG="$PG_CONFIG" install >/dev/null

@@ -209,3 +209,17 @@ SELECT p.proname, p.prosecdef, p.proconfig,
 
 DROP OWNED BY regress_naf_app, regress_dba, regress_audit, regress_nobody;
 DROP ROLE regress_naf_app, regress_dba, regress_audit, regress_nobody;
+
+-- request_key's prepared statements follow the extension when it is dropped
+-- and created again in the same session.
+SELECT pg_temp.req('tracker-11', '8944200000000000058');
+DROP EXTENSION mtcbind CASCADE;
+CREATE EXTENSION mtcbind;
+SELECT outcome, binding_id FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+    'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+    now() + interval '1 day', 'tracker-11', '8944200000000000058');
+SET mtcbind.log_key_issue = off;
+SELECT outcome, binding_id FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+    'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+    now() + interval '1 day', 'tracker-11', '8944200000000000058');
+RESET mtcbind.log_key_issue;
