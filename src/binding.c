@@ -505,6 +505,28 @@ drift_step(void *arg)
 	return run_plan(PLAN_DRIFT, values, nulls, SPI_OK_UPDATE_RETURNING) > 0;
 }
 
+/*
+ * Fills six statement parameters, in this order, from a request: imei,
+ * imeisv, imsi, terminal_appli_id, uicc_appli_id, and whether key issues
+ * are logged.  PLAN_INSERT and PLAN_MOVE take them in this order.
+ */
+static void
+put_request_fields(const KeyRequest *req, Datum *values, char *nulls)
+{
+	values[0] = Int64GetDatum(req->imei);
+	nulls[0] = req->has_imei ? ' ' : 'n';
+	values[1] = Int64GetDatum(req->imeisv);
+	nulls[1] = req->has_imeisv ? ' ' : 'n';
+	values[2] = Int64GetDatum(req->imsi);
+	nulls[2] = req->has_imsi ? ' ' : 'n';
+	values[3] = CStringGetTextDatum(req->terminal_appli_id);
+	nulls[3] = ' ';
+	values[4] = CStringGetTextDatum(req->uicc_appli_id);
+	nulls[4] = ' ';
+	values[5] = BoolGetDatum(mtcbind_log_key_issue);
+	nulls[5] = ' ';
+}
+
 /* Arguments of the transfer step. */
 typedef struct TransferStep
 {
@@ -540,15 +562,7 @@ transfer_step(void *arg)
 	values[0] = Int64GetDatum(s->held->binding_id);
 	values[1] = old_terminal;
 	values[2] = new_terminal;
-	values[3] = Int64GetDatum(req->imei);
-	nulls[3] = req->has_imei ? ' ' : 'n';
-	values[4] = Int64GetDatum(req->imeisv);
-	nulls[4] = req->has_imeisv ? ' ' : 'n';
-	values[5] = Int64GetDatum(req->imsi);
-	nulls[5] = req->has_imsi ? ' ' : 'n';
-	values[6] = CStringGetTextDatum(req->terminal_appli_id);
-	values[7] = CStringGetTextDatum(req->uicc_appli_id);
-	values[8] = BoolGetDatum(mtcbind_log_key_issue);
+	put_request_fields(req, values + 3, nulls + 3);
 	return run_plan(PLAN_MOVE, values, nulls, SPI_OK_UPDATE_RETURNING) > 0;
 }
 
@@ -733,15 +747,7 @@ decide_for_free_uicc(const KeyRequest *req, Decision *decision)
 	set_audit_reason("first use (mtcbind.first_use = bind)");
 	values[0] = CStringGetTextDatum(req->terminal_id);
 	values[1] = Int64GetDatum(req->iccid);
-	values[2] = Int64GetDatum(req->imei);
-	nulls[2] = req->has_imei ? ' ' : 'n';
-	values[3] = Int64GetDatum(req->imeisv);
-	nulls[3] = req->has_imeisv ? ' ' : 'n';
-	values[4] = Int64GetDatum(req->imsi);
-	nulls[4] = req->has_imsi ? ' ' : 'n';
-	values[5] = CStringGetTextDatum(req->terminal_appli_id);
-	values[6] = CStringGetTextDatum(req->uicc_appli_id);
-	values[7] = BoolGetDatum(mtcbind_log_key_issue);
+	put_request_fields(req, values + 2, nulls + 2);
 
 	/* A concurrent first request for the same UICC or device wins here. */
 	if (run_plan(PLAN_INSERT, values, nulls, SPI_OK_INSERT_RETURNING) == 0)
