@@ -260,9 +260,14 @@ sub junk_char
 {
 	return $JUNK[ int(rand(@JUNK)) ] if rand() < 0.8;
 	return chr(0x20 + int(rand(0x5F))) if rand() < 0.5;
-	# any code point that is not a surrogate and not NUL
+	# any code point that is not NUL, a surrogate or a noncharacter (the
+	# server takes noncharacters, but Perl's decoders turn them into U+FFFD
+	# on the way back, which would fail the comparison, not the extension)
 	my $cp;
-	do { $cp = 1 + int(rand(0x2FFFF)) } while $cp >= 0xD800 && $cp <= 0xDFFF;
+	do { $cp = 1 + int(rand(0x2FFFF)) }
+	  while ($cp >= 0xD800 && $cp <= 0xDFFF)
+	  || ($cp >= 0xFDD0 && $cp <= 0xFDEF)
+	  || ($cp & 0xFFFE) == 0xFFFE;
 	return chr($cp);
 }
 
