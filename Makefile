@@ -15,7 +15,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard mtcbind--*.sql)
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
-REGRESS = types kdf binding admin
+REGRESS = types kdf binding admin contract
 REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
 
 # Isolation specs live under test/isolation.
