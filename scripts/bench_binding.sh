@@ -43,6 +43,8 @@ off=$(run "request_key granted, log_key_issue=off (4 clients)" bench_request_gra
 on=$(run "request_key granted, log_key_issue=on (4 clients)" bench_request_granted.sql 4)
 onasync=$(run "  same, synchronous_commit=off" bench_request_granted.sql 4 PGOPTIONS="-c synchronous_commit=off")
 rej=$(run "request_key rejected (event + NOTIFY) (4 clients)" bench_request_rejected.sql 4)
+ins=$(run "INSERT, primary key + 2 UNIQUE text indexes (4 clients)" bench_insert.sql 4)
+bound=$(run "request_key first use: bound (insert + audit event) (4 clients)" bench_request_bound.sql 4)
 plp=$(run "PL/pgSQL + pgcrypto granted path (4 clients)" bench_plpgsql_granted.sql 4)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -53,6 +55,9 @@ echo "  request_key granted (log off) / primary-key lookup floor : $(ratio "$off
 echo "  request_key granted (log off) / PL/pgSQL + pgcrypto       : $(ratio "$off" "$plp")" >&2
 echo "  PL/pgSQL + pgcrypto / primary-key lookup floor            : $(ratio "$plp" "$pk")" >&2
 echo "  request_key granted (log on) / (log off)                  : $(ratio "$on" "$off")" >&2
-# Every request above was for a pre-bound pair or a thief: nothing new was bound.
-bindings=$(psql -X -At -c "SELECT count(*) FROM mtcbind.binding")
-[ "$bindings" = 10000 ] || { echo "bench: requests bound new pairs ($bindings bindings): the ICCIDs do not match" >&2; exit 1; }
+echo "  request_key first use (bound) / single-row INSERT floor   : $(ratio "$bound" "$ins")" >&2
+echo "  first-use bindings made: $(psql -X -At -c "SELECT count(*) FROM mtcbind.binding WHERE terminal_id LIKE 'new-%'")" >&2
+# The granted and rejected runs must not have bound anything: every new
+# binding comes from the first-use script (its terminal_ids start "new-").
+stray=$(psql -X -At -c "SELECT count(*) FROM mtcbind.binding WHERE terminal_id NOT LIKE 'new-%'")
+[ "$stray" = 10000 ] || { echo "bench: granted/rejected requests bound new pairs: the ICCIDs do not match" >&2; exit 1; }

@@ -56,3 +56,7 @@ BEGIN
 END
 $$;
 ANALYZE;
+
+-- The floor of a first use: a single-row INSERT into a table with a primary
+-- key and two UNIQUE text indexes.
+CREATE TABLE bench_insert (id bigserial PRIMARY KEY, a text UNIQUE, b text UNIQUE);
