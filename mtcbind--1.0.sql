@@ -730,23 +730,11 @@ DECLARE
     why       text := nullif(pg_catalog.current_setting('mtcbind.reason', true), '');
     old_row   jsonb;
     new_row   jsonb;
-    drawn     bigint;
 BEGIN
     IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
         INSERT INTO mtcbind.binding_event (event, reason)
         VALUES ('truncated', why);
         RETURN NULL;
-    END IF;
-    -- A restore (pg_dump output replayed) inserts rows with the ids they
-    -- had, beyond what the fresh sequence has handed out, and restores their
-    -- events alongside: recording them again would duplicate history.
-    -- Every other insert draws its id from the sequence.
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        SELECT CASE WHEN s.is_called THEN s.last_value ELSE 0 END INTO drawn
-          FROM mtcbind.binding_binding_id_seq s;
-        IF NEW.binding_id OPERATOR(pg_catalog.>) drawn THEN
-            RETURN NULL;
-        END IF;
     END IF;
     IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
         old_row := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.-) ARRAY['last_key_at', 'key_count', 'updated_at'];
@@ -782,8 +770,51 @@ BEGIN
 END
 $audit$;
 
-CREATE TRIGGER binding_audit_insert_delete
-    AFTER INSERT OR DELETE ON mtcbind.binding
+-- True when a binding_id lies beyond what the table's sequence has handed out.
+CREATE FUNCTION mtcbind._beyond_sequence(binding_id bigint)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $beyond$
+    SELECT binding_id OPERATOR(pg_catalog.>)
+           CASE WHEN s.is_called THEN s.last_value ELSE 0 END
+      FROM mtcbind.binding_binding_id_seq s
+$beyond$;
+
+-- A row inserted with its own binding_id beyond the sequence (a DBA's bulk
+-- load with ids) moves the sequence past it, so later bindings cannot
+-- collide with it.
+CREATE FUNCTION mtcbind.binding_advance_sequence() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $advance$
+BEGIN
+    PERFORM pg_catalog.setval('mtcbind.binding_binding_id_seq'::pg_catalog.regclass, NEW.binding_id);
+    RETURN NEW;
+END
+$advance$;
+
+-- A restore (pg_dump output replayed by psql or pg_restore) is the one
+-- insert that is not recorded: it runs with an empty search_path and puts
+-- rows back with the ids they had, beyond the fresh sequence, while their
+-- history comes back with the events.  The WHEN clauses see the session's
+-- search_path (a trigger function would see its own pinned one).
+CREATE TRIGGER binding_advance_sequence
+    BEFORE INSERT ON mtcbind.binding
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''
+          AND mtcbind._beyond_sequence(NEW.binding_id))
+    EXECUTE FUNCTION mtcbind.binding_advance_sequence();
+
+CREATE TRIGGER binding_audit_insert
+    AFTER INSERT ON mtcbind.binding
+    FOR EACH ROW
+    WHEN (pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''
+          OR NOT mtcbind._beyond_sequence(NEW.binding_id))
+    EXECUTE FUNCTION mtcbind.binding_audit();
+
+CREATE TRIGGER binding_audit_delete
+    AFTER DELETE ON mtcbind.binding
     FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_audit();
 
 -- Key bookkeeping (last_key_at, key_count, updated_at) is not a change of
@@ -872,6 +903,8 @@ DECLARE
     device_imei mtcbind.imei := imei;
     new_id      bigint;
     held        mtcbind.binding;
+    other       mtcbind.binding;
+    unexplained integer := 0;
 BEGIN
     PERFORM mtcbind._check_terminal_id(terminal_id, 'terminal_id');
     IF iccid IS NULL THEN
@@ -902,9 +935,46 @@ BEGIN
          LIMIT 1;
         IF FOUND THEN
             IF held.iccid OPERATOR(mtcbind.=) bind.iccid
-               AND held.terminal_id OPERATOR(pg_catalog.=) bind.terminal_id
-               AND (device_imei IS NULL OR held.imei IS NULL OR held.imei OPERATOR(mtcbind.=) device_imei)
-               AND (bind.imsi IS NULL OR held.imsi IS NULL OR held.imsi OPERATOR(mtcbind.=) bind.imsi) THEN
+               AND held.terminal_id OPERATOR(pg_catalog.=) bind.terminal_id THEN
+                -- The pair itself: its recorded identities must agree.
+                IF held.imei OPERATOR(mtcbind.<>) device_imei THEN
+                    RAISE EXCEPTION 'device % is bound with another IMEI', bind.terminal_id
+                        USING ERRCODE = 'MB001',
+                              DETAIL = pg_catalog.format('Binding %s records IMEI %s for terminal_id %s, not %s.',
+                                                         held.binding_id, held.imei, held.terminal_id, device_imei);
+                END IF;
+                IF held.imsi OPERATOR(mtcbind.<>) bind.imsi THEN
+                    RAISE EXCEPTION 'UICC % is bound with another IMSI', bind.iccid
+                        USING ERRCODE = 'MB002',
+                              DETAIL = pg_catalog.format('Binding %s records IMSI %s for ICCID %s, not %s.',
+                                                         held.binding_id, held.imsi, held.iccid, bind.imsi);
+                END IF;
+                -- Identities given now and not recorded yet are added.
+                IF (device_imei IS NOT NULL AND held.imei IS NULL)
+                   OR (bind.imsi IS NOT NULL AND held.imsi IS NULL)
+                   OR (bind.imeisv IS NOT NULL
+                       AND (held.imeisv IS NULL OR held.imeisv OPERATOR(mtcbind.<>) bind.imeisv)) THEN
+                    BEGIN
+                        UPDATE mtcbind.binding b
+                           SET imei = coalesce(b.imei, device_imei),
+                               imsi = coalesce(b.imsi, bind.imsi),
+                               imeisv = coalesce(bind.imeisv, b.imeisv),
+                               updated_at = pg_catalog.now()
+                         WHERE b.binding_id OPERATOR(pg_catalog.=) held.binding_id;
+                    EXCEPTION WHEN unique_violation THEN
+                        -- the IMEI or IMSI belongs to another binding: name it
+                        SELECT * INTO other FROM mtcbind.binding b
+                         WHERE b.binding_id OPERATOR(pg_catalog.<>) held.binding_id
+                           AND (b.imei OPERATOR(mtcbind.=) device_imei
+                                OR b.imsi OPERATOR(mtcbind.=) bind.imsi)
+                         LIMIT 1;
+                        IF FOUND THEN
+                            PERFORM mtcbind._raise_conflict(other, bind.terminal_id, bind.iccid,
+                                                            device_imei, bind.imsi);
+                        END IF;
+                        RAISE;
+                    END;
+                END IF;
                 RETURN held.binding_id;
             END IF;
             PERFORM mtcbind._raise_conflict(held, bind.terminal_id, bind.iccid, device_imei, bind.imsi);
@@ -916,6 +986,14 @@ BEGIN
         RETURNING binding.binding_id INTO new_id;
         IF new_id IS NOT NULL THEN
             RETURN new_id;
+        END IF;
+        -- Nothing held any identity, yet the insert conflicted: twice means
+        -- the id sequence is behind the ids in the table, not a race.
+        IF held IS NULL THEN
+            unexplained := unexplained OPERATOR(pg_catalog.+) 1;
+            IF unexplained OPERATOR(pg_catalog.>=) 2 THEN
+                PERFORM mtcbind._raise_sequence_behind();
+            END IF;
         END IF;
     END LOOP;
     RAISE EXCEPTION 'could not settle the binding of terminal_id % after concurrent changes', terminal_id
@@ -1044,6 +1122,8 @@ BEGIN
                   HINT = 'Use mtcbind.bind to bind an unbound UICC.';
     END IF;
     IF held.terminal_id OPERATOR(pg_catalog.=) new_terminal_id THEN
+        -- Kept where it is: a pending transfer elsewhere is void too.
+        PERFORM mtcbind._revoke_transfers(rebind.iccid, 'binding kept by mtcbind.rebind: ' OPERATOR(pg_catalog.||) reason);
         RETURN held.binding_id;
     END IF;
     SELECT * INTO other FROM mtcbind.binding b
@@ -1133,6 +1213,21 @@ BEGIN
 END
 $conflict$;
 
+-- Raised when inserts keep failing on binding_id alone: the sequence was
+-- set back below ids already in the table.
+CREATE FUNCTION mtcbind._raise_sequence_behind()
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $behind$
+BEGIN
+    RAISE EXCEPTION 'mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding'
+        USING ERRCODE = 'MB005',
+              DETAIL = 'New bindings draw ids that are already taken.',
+              HINT = 'As the owner: SELECT pg_catalog.setval(''mtcbind.binding_binding_id_seq'', (SELECT max(binding_id) FROM mtcbind.binding));';
+END
+$behind$;
+
 -- Revokes the open transfer authorisation of a UICC, if any.
 CREATE FUNCTION mtcbind._revoke_transfers(iccid mtcbind.iccid, why text)
 RETURNS void
@@ -1198,6 +1293,9 @@ REVOKE ALL ON FUNCTION mtcbind._check_terminal_id(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._check_reason(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._raise_conflict(mtcbind.binding, text, mtcbind.iccid, mtcbind.imei, mtcbind.imsi) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._revoke_transfers(mtcbind.iccid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._raise_sequence_behind() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._beyond_sequence(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.binding_advance_sequence() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, mtcbind.iccid,
     mtcbind.imei, mtcbind.imeisv, mtcbind.imsi, text, text) TO mtcbind_naf;

@@ -57,6 +57,12 @@ SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-01', '894420000
 SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000017')$$), 'Binding \d+', 'Binding N');
 SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000025', imei => '351234560000028')$$), 'Binding \d+', 'Binding N');
 SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-02', '8944200000000000025', imsi => '001010000000101')$$), 'Binding \d+', 'Binding N');
+-- Rule: binding a known pair with another IMSI or IMEI is a conflict of the
+-- UICC (MB002) or of the device (MB001); identities not recorded yet are added.
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-01', '8944200000000000017', imsi => '001010000000999')$$), 'Binding \d+', 'Binding N');
+SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.bind('tracker-01', '8944200000000000017', imei => '351234560000036')$$), 'Binding \d+', 'Binding N');
+SELECT mtcbind.bind('tracker-01', '8944200000000000017', imeisv => '3512345600000201') = :bid AS same_id;
+SELECT imei, imeisv, imsi FROM mtcbind.binding WHERE terminal_id = 'tracker-01';
 -- Bad arguments are errors with clear SQLSTATEs.
 SELECT pg_temp.try($$SELECT mtcbind.bind('', '8944200000000000025')$$);
 SELECT pg_temp.try($$SELECT mtcbind.bind(NULL, '8944200000000000025')$$);
@@ -131,6 +137,12 @@ SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.rebind('8944200000000000058',
 SELECT pg_temp.try($$SELECT mtcbind.rebind('8944200000000000017', 'tracker-12', 'x')$$);
 SELECT pg_temp.try($$SELECT mtcbind.rebind('8944200000000000058', 'tracker-12', '')$$);
 
+-- Rule: rebind to the device it is already on keeps it there and voids a
+-- pending transfer.
+SELECT mtcbind.authorize_transfer('8944200000000000058') > 0 AS authorized;
+SELECT mtcbind.rebind('8944200000000000058', 'tracker-11', 'stays where it is') > 0 AS kept;
+SELECT transfer_pending FROM mtcbind.bindings WHERE terminal_id = 'tracker-11';
+
 -- Rule: a DBA's direct DML is audited too, with the acting role and the
 -- reason from mtcbind.reason.
 SELECT pg_temp.set_mark();
@@ -147,6 +159,35 @@ DELETE FROM mtcbind.binding WHERE terminal_id = 'vending-02';
 SELECT * FROM pg_temp.events_since_mark();
 SELECT old_values->>'terminal_id' AS old_terminal, new_values->>'terminal_id' AS new_terminal
   FROM mtcbind.binding_event e, pg_temp.mark m WHERE e.event_id > m.last AND e.event = 'rebound';
+-- Rule: a row inserted with its own binding_id is audited too, and moves the
+-- sequence past it, so later bindings do not collide with it.
+SELECT pg_temp.set_mark();
+SELECT last_value + 3 AS explicit_id FROM mtcbind.binding_binding_id_seq \gset
+INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (:explicit_id, 'vending-03', '8944200000000000082');
+SELECT event, terminal_id FROM pg_temp.events_since_mark();
+SELECT last_value = :explicit_id AS sequence_moved FROM mtcbind.binding_binding_id_seq;
+SELECT pg_temp.req('vending-04', '8944200000000000041');
+-- Rule: a sequence set back below taken ids is reported as such (MB005),
+-- not as an endless race.
+SELECT setval('mtcbind.binding_binding_id_seq', :explicit_id - 1, true) IS NOT NULL AS set_back;
+SELECT pg_temp.try($$SELECT pg_temp.req('vending-05', '89441000000000000059')$$);
+SELECT setval('mtcbind.binding_binding_id_seq', :explicit_id - 1, true) IS NOT NULL AS set_back;
+SELECT pg_temp.try($$SELECT mtcbind.bind('vending-05', '89441000000000000059')$$);
+SELECT setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding)) IS NOT NULL AS repaired;
+SELECT pg_temp.req('vending-05', '89441000000000000059');
+
+-- Rule: the fast path and the full decision agree within one statement:
+-- after the first row moves the binding, the old device is refused.
+SELECT mtcbind.authorize_transfer('8944200000000000041', 'vending-06') > 0 AS authorized;
+SET mtcbind.log_key_issue = off;
+SELECT v.n, r.outcome, r.reason
+  FROM (VALUES (1, 'vending-06'), (2, 'vending-04')) v(n, term),
+       LATERAL mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                                   'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+                                   now() + interval '1 day', v.term, '8944200000000000041') r
+ ORDER BY v.n;
+RESET mtcbind.log_key_issue;
+
 -- Rule: the UNIQUE constraints hold against direct DML as well.
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('tracker-11', '8944200000000000066')$$);
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('tracker-99', '8944-1000-0000-0000-0005-9')$$);

@@ -137,6 +137,10 @@ SELECT count(*) = :events_before AS no_event,
 BEGIN TRANSACTION READ ONLY;
 SELECT pg_temp.try($$SELECT * FROM pg_temp.req('meter-0005', '89441000000000000059')$$);
 ROLLBACK;
+-- The fast path survives a REINDEX CONCURRENTLY of the ICCID index (which
+-- gives the index a new OID) in a session that used it before.
+REINDEX INDEX CONCURRENTLY mtcbind.binding_iccid_key;
+SELECT outcome, key_ok FROM pg_temp.req('meter-0004', '89441000000000000042', '351234560000010');
 RESET mtcbind.log_key_issue;
 -- With logging on, every issued key is an event (never the key).
 SELECT count(*) > 0 AS key_events,

@@ -23,6 +23,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -33,6 +34,7 @@
 #include "port.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -42,6 +44,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "encoding.h"
 #include "identifiers.h"
 #include "kdf.h"
 #include "settings.h"
@@ -76,6 +79,15 @@ typedef struct KeyRequest
 	int64		imsi;
 	char	   *terminal_appli_id;
 	char	   *uicc_appli_id;
+	/* the same texts as the KDF takes them: UTF-8 */
+	const char *b_tid_utf8;
+	size_t		b_tid_utf8_len;
+	const char *terminal_id_utf8;
+	size_t		terminal_id_utf8_len;
+	const char *terminal_appli_id_utf8;
+	size_t		terminal_appli_id_utf8_len;
+	const char *uicc_appli_id_utf8;
+	size_t		uicc_appli_id_utf8_len;
 } KeyRequest;
 
 /* What the binding table says about one row. */
@@ -714,7 +726,7 @@ decide_for_foreign_uicc(const KeyRequest *req, const BindingRow *held,
  * device or the IMSI is taken, else bind on first use when policy allows.
  */
 static bool
-decide_for_free_uicc(const KeyRequest *req, Decision *decision)
+decide_for_free_uicc(const KeyRequest *req, Decision *decision, int *unexplained)
 {
 	BindingRow	device;
 	Datum		values[8];
@@ -749,9 +761,21 @@ decide_for_free_uicc(const KeyRequest *req, Decision *decision)
 	values[1] = Int64GetDatum(req->iccid);
 	put_request_fields(req, values + 2, nulls + 2);
 
-	/* A concurrent first request for the same UICC or device wins here. */
+	/*
+	 * A concurrent first request for the same UICC or device wins here, and
+	 * the next pass sees it.  A conflict that the next pass cannot explain
+	 * either is on binding_id alone: the sequence is behind the table.
+	 */
 	if (run_plan(PLAN_INSERT, values, nulls, SPI_OK_INSERT_RETURNING) == 0)
+	{
+		if (++(*unexplained) >= 2)
+			ereport(ERROR,
+					(errcode(MAKE_SQLSTATE('M','B','0','0','5')),
+					 errmsg("mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding"),
+					 errdetail("New bindings draw ids that are already taken."),
+					 errhint("As the owner: SELECT pg_catalog.setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding));")));
 		return false;
+	}
 
 	decision->outcome = "bound";
 	decision->reason = NULL;
@@ -766,6 +790,7 @@ static Decision
 decide(const KeyRequest *req)
 {
 	Decision	decision;
+	int			unexplained = 0;	/* first-use inserts that lost to no one */
 
 	for (int attempt = 0; attempt < MAX_DECISION_ATTEMPTS; attempt++)
 	{
@@ -776,7 +801,7 @@ decide(const KeyRequest *req)
 		memset(&decision, 0, sizeof(decision));
 		binding_of_uicc(req->iccid, &held);
 		if (!held.found)
-			settled = decide_for_free_uicc(req, &decision);
+			settled = decide_for_free_uicc(req, &decision, &unexplained);
 		else if (strcmp(held.terminal_id, req->terminal_id) == 0)
 			settled = decide_for_own_binding(req, &held, &decision);
 		else
@@ -828,16 +853,16 @@ record_rejection(const KeyRequest *req, const Decision *decision)
 	event_id = record_event("rejected", decision->binding_id, req,
 							decision->reason, detail.data);
 
-	/* The payload names the refusal; it carries no key or key input. */
+	/*
+	 * Any user of the database may LISTEN, so the payload names the event
+	 * and its reason only; the identities are in the event row, readable
+	 * by mtcbind_auditor.  Any user may also NOTIFY: a listener should
+	 * trust the event row, not the payload.
+	 */
 	initStringInfo(&payload);
 	appendStringInfoChar(&payload, '{');
 	json_number(&payload, "event_id", event_id);
 	json_field(&payload, "reason", decision->reason);
-	json_field(&payload, "terminal_id", req->terminal_id);
-	iccid_to_digits(req->iccid, digits);
-	json_field(&payload, "iccid", digits);
-	if (decision->binding_id)
-		json_number(&payload, "binding_id", decision->binding_id);
 	appendStringInfoChar(&payload, '}');
 	Async_Notify("mtcbind_rejected", payload.data);
 }
@@ -873,9 +898,23 @@ typedef struct BindingCatalog
 	AttrNumber	att_imei;
 	AttrNumber	att_imeisv;
 	AttrNumber	att_imsi;
+	AttrNumber	att_iccid;
 } BindingCatalog;
 
 static BindingCatalog catalog = {InvalidOid};
+static bool catalog_callback_registered = false;
+
+/*
+ * Forgets the OIDs when the table or its index changes (REINDEX
+ * CONCURRENTLY gives the index a new OID, DDL may drop either).
+ */
+static void
+catalog_invalidated(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == catalog.binding_rel ||
+		relid == catalog.iccid_index)
+		catalog.for_function = InvalidOid;
+}
 
 /* Finds mtcbind.binding and its ICCID index; false if either is missing. */
 static bool
@@ -883,6 +922,11 @@ resolve_catalog(Oid fn_oid)
 {
 	Oid			schema;
 
+	if (!catalog_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(catalog_invalidated, (Datum) 0);
+		catalog_callback_registered = true;
+	}
 	if (catalog.for_function == fn_oid)
 		return OidIsValid(catalog.iccid_index);
 	memset(&catalog, 0, sizeof(catalog));
@@ -899,6 +943,7 @@ resolve_catalog(Oid fn_oid)
 		catalog.att_imei = get_attnum(catalog.binding_rel, "imei");
 		catalog.att_imeisv = get_attnum(catalog.binding_rel, "imeisv");
 		catalog.att_imsi = get_attnum(catalog.binding_rel, "imsi");
+		catalog.att_iccid = get_attnum(catalog.binding_rel, "iccid");
 		if (catalog.att_binding_id <= 0 || catalog.att_terminal_id <= 0 ||
 			catalog.att_imei <= 0 || catalog.att_imeisv <= 0 || catalog.att_imsi <= 0)
 			catalog.iccid_index = InvalidOid;
@@ -941,13 +986,24 @@ try_fast_grant(Oid fn_oid, const KeyRequest *req, Decision *decision)
 
 	rel = table_open(catalog.binding_rel, AccessShareLock);
 	index = index_open(catalog.iccid_index, AccessShareLock);
+
+	/* Only a valid unique index on exactly the iccid column will do. */
+	if (!index->rd_index->indisvalid || !index->rd_index->indisunique ||
+		index->rd_index->indrelid != catalog.binding_rel ||
+		index->rd_index->indnatts != 1 ||
+		index->rd_index->indkey.values[0] != catalog.att_iccid ||
+		index->rd_rel->relam != BTREE_AM_OID)
+	{
+		index_close(index, NoLock);
+		table_close(rel, NoLock);
+		return false;
+	}
+
 	/*
-	 * Read as the calling statement reads (its snapshot), as any SELECT
-	 * would: a grant needs no newer view.  Paths that write take fresh
-	 * snapshots through SPI.
+	 * A fresh snapshot under READ COMMITTED, the view the SPI path takes
+	 * too: it sees what earlier calls in the same statement wrote.
 	 */
-	snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
-								: GetTransactionSnapshot());
+	snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(req->iccid));
 	scan = index_beginscan(rel, index, snapshot, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
@@ -1091,16 +1147,18 @@ read_request(FunctionCallInfo fcinfo, KeyRequest *req)
 	uicc_appli_id = PG_GETARG_TEXT_PP(10);
 	check_length("uicc_appli_id", VARSIZE_ANY_EXHDR(uicc_appli_id), 0, APPLI_ID_MAX_LEN);
 	req->uicc_appli_id = text_to_cstring(uicc_appli_id);
-}
 
-/* Text parameters enter the KDF as UTF-8 (TS 33.220 B.2.1). */
-static const char *
-utf8_of(const char *s, size_t *len)
-{
-	char	   *converted = pg_server_to_any(s, strlen(s), PG_UTF8);
-
-	*len = strlen(converted);
-	return converted;
+	/* Converted now, so that a text with no UTF-8 form fails before any write. */
+	req->b_tid_utf8 = mtcbind_text_to_utf8(VARDATA_ANY(req->b_tid), VARSIZE_ANY_EXHDR(req->b_tid),
+										   "b_tid", &req->b_tid_utf8_len);
+	req->terminal_id_utf8 = mtcbind_text_to_utf8(req->terminal_id, strlen(req->terminal_id),
+												 "terminal_id", &req->terminal_id_utf8_len);
+	req->terminal_appli_id_utf8 = mtcbind_text_to_utf8(req->terminal_appli_id,
+													   strlen(req->terminal_appli_id),
+													   "terminal_appli_id",
+													   &req->terminal_appli_id_utf8_len);
+	req->uicc_appli_id_utf8 = mtcbind_text_to_utf8(req->uicc_appli_id, strlen(req->uicc_appli_id),
+												   "uicc_appli_id", &req->uicc_appli_id_utf8_len);
 }
 
 /* Draws a fresh random value from the operating system's strong source. */
@@ -1120,22 +1178,22 @@ derive_key(const KeyRequest *req, const unsigned char *rand_x,
 {
 	KsLocalInput in;
 	char		iccid_digits[MTCBIND_IDENT_BUFLEN];
-	char	   *b_tid = text_to_cstring(req->b_tid);
-	bool		ok;
 
 	in.ks_int_naf = (const unsigned char *) VARDATA_ANY(req->ks_int_naf);
-	in.b_tid = utf8_of(b_tid, &in.b_tid_len);
+	in.b_tid = req->b_tid_utf8;
+	in.b_tid_len = req->b_tid_utf8_len;
 	in.iccid_len = iccid_to_digits(req->iccid, iccid_digits);
 	in.iccid = iccid_digits;
-	in.terminal_id = utf8_of(req->terminal_id, &in.terminal_id_len);
-	in.terminal_appli_id = utf8_of(req->terminal_appli_id, &in.terminal_appli_id_len);
-	in.uicc_appli_id = utf8_of(req->uicc_appli_id, &in.uicc_appli_id_len);
+	in.terminal_id = req->terminal_id_utf8;
+	in.terminal_id_len = req->terminal_id_utf8_len;
+	in.terminal_appli_id = req->terminal_appli_id_utf8;
+	in.terminal_appli_id_len = req->terminal_appli_id_utf8_len;
+	in.uicc_appli_id = req->uicc_appli_id_utf8;
+	in.uicc_appli_id_len = req->uicc_appli_id_utf8_len;
 	in.rand_x = rand_x;
 	in.rand_y = rand_y;
 
-	ok = mtcbind_derive_ks_local(&in, out);
-	mtcbind_wipe(b_tid, strlen(b_tid));
-	if (!ok)
+	if (!mtcbind_derive_ks_local(&in, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 				 errmsg("Ks_local derivation failed in OpenSSL")));

@@ -32,6 +32,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "encoding.h"
 #include "identifiers.h"
 #else
 #include <string.h>
@@ -429,11 +430,9 @@ get_text_param_arg(FunctionCallInfo fcinfo, int argno, const char *argname,
 				   size_t *len)
 {
 	text	   *arg = PG_GETARG_TEXT_PP(argno);
-	const char *data = VARDATA_ANY(arg);
-	int			datalen = VARSIZE_ANY_EXHDR(arg);
-	const char *utf8 = pg_server_to_any(data, datalen, PG_UTF8);
+	const char *utf8 = mtcbind_text_to_utf8(VARDATA_ANY(arg), VARSIZE_ANY_EXHDR(arg),
+											argname, len);
 
-	*len = (utf8 == data) ? (size_t) datalen : strlen(utf8);
 	check_param_length(argname, *len, MTCBIND_KDF_PARAM_MAX);
 	return utf8;
 }
