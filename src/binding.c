@@ -79,15 +79,9 @@ typedef struct KeyRequest
 	int64		imsi;
 	char	   *terminal_appli_id;
 	char	   *uicc_appli_id;
-	/* the same texts as the KDF takes them: UTF-8 */
-	const char *b_tid_utf8;
-	size_t		b_tid_utf8_len;
-	const char *terminal_id_utf8;
-	size_t		terminal_id_utf8_len;
-	const char *terminal_appli_id_utf8;
-	size_t		terminal_appli_id_utf8_len;
-	const char *uicc_appli_id_utf8;
-	size_t		uicc_appli_id_utf8_len;
+	/* Ks_local's inputs as the KDF takes them (texts in UTF-8), but RANDs */
+	KsLocalInput kdf_input;
+	char		iccid_digits[MTCBIND_IDENT_BUFLEN];
 } KeyRequest;
 
 /* What the binding table says about one row. */
@@ -1074,6 +1068,7 @@ read_request(FunctionCallInfo fcinfo, KeyRequest *req)
 	text	   *terminal_id;
 	text	   *terminal_appli_id;
 	text	   *uicc_appli_id;
+	KsLocalInput *in;
 
 	require_argument(fcinfo, 0, "naf_id");
 	require_argument(fcinfo, 1, "b_tid");
@@ -1148,17 +1143,21 @@ read_request(FunctionCallInfo fcinfo, KeyRequest *req)
 	check_length("uicc_appli_id", VARSIZE_ANY_EXHDR(uicc_appli_id), 0, APPLI_ID_MAX_LEN);
 	req->uicc_appli_id = text_to_cstring(uicc_appli_id);
 
-	/* Converted now, so that a text with no UTF-8 form fails before any write. */
-	req->b_tid_utf8 = mtcbind_text_to_utf8(VARDATA_ANY(req->b_tid), VARSIZE_ANY_EXHDR(req->b_tid),
-										   "b_tid", &req->b_tid_utf8_len);
-	req->terminal_id_utf8 = mtcbind_text_to_utf8(req->terminal_id, strlen(req->terminal_id),
-												 "terminal_id", &req->terminal_id_utf8_len);
-	req->terminal_appli_id_utf8 = mtcbind_text_to_utf8(req->terminal_appli_id,
-													   strlen(req->terminal_appli_id),
-													   "terminal_appli_id",
-													   &req->terminal_appli_id_utf8_len);
-	req->uicc_appli_id_utf8 = mtcbind_text_to_utf8(req->uicc_appli_id, strlen(req->uicc_appli_id),
-												   "uicc_appli_id", &req->uicc_appli_id_utf8_len);
+	/* Prepared now, so that a text with no UTF-8 form fails before any write. */
+	in = &req->kdf_input;
+	in->ks_int_naf = (const unsigned char *) VARDATA_ANY(req->ks_int_naf);
+	in->b_tid = mtcbind_text_to_utf8(VARDATA_ANY(req->b_tid), VARSIZE_ANY_EXHDR(req->b_tid),
+									 "b_tid", &in->b_tid_len);
+	in->iccid_len = iccid_to_digits(req->iccid, req->iccid_digits);
+	in->iccid = req->iccid_digits;
+	in->terminal_id = mtcbind_text_to_utf8(req->terminal_id, strlen(req->terminal_id),
+										   "terminal_id", &in->terminal_id_len);
+	in->terminal_appli_id = mtcbind_text_to_utf8(req->terminal_appli_id,
+												 strlen(req->terminal_appli_id),
+												 "terminal_appli_id", &in->terminal_appli_id_len);
+	in->uicc_appli_id = mtcbind_text_to_utf8(req->uicc_appli_id, strlen(req->uicc_appli_id),
+											 "uicc_appli_id", &in->uicc_appli_id_len);
+	in->rand_x = in->rand_y = NULL;		/* drawn when a key is issued */
 }
 
 /* Draws a fresh random value from the operating system's strong source. */
@@ -1176,23 +1175,10 @@ static void
 derive_key(const KeyRequest *req, const unsigned char *rand_x,
 		   const unsigned char *rand_y, unsigned char *out)
 {
-	KsLocalInput in;
-	char		iccid_digits[MTCBIND_IDENT_BUFLEN];
+	KsLocalInput in = req->kdf_input;
 
-	in.ks_int_naf = (const unsigned char *) VARDATA_ANY(req->ks_int_naf);
-	in.b_tid = req->b_tid_utf8;
-	in.b_tid_len = req->b_tid_utf8_len;
-	in.iccid_len = iccid_to_digits(req->iccid, iccid_digits);
-	in.iccid = iccid_digits;
-	in.terminal_id = req->terminal_id_utf8;
-	in.terminal_id_len = req->terminal_id_utf8_len;
-	in.terminal_appli_id = req->terminal_appli_id_utf8;
-	in.terminal_appli_id_len = req->terminal_appli_id_utf8_len;
-	in.uicc_appli_id = req->uicc_appli_id_utf8;
-	in.uicc_appli_id_len = req->uicc_appli_id_utf8_len;
 	in.rand_x = rand_x;
 	in.rand_y = rand_y;
-
 	if (!mtcbind_derive_ks_local(&in, out))
 		ereport(ERROR,
 				(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
