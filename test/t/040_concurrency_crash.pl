@@ -93,6 +93,30 @@ sub check_state {
         SELECT count(*) FROM mtcbind.transfer_authorization
          WHERE used_at IS NULL AND revoked_at IS NULL GROUP BY iccid HAVING count(*) > 1}),
        '', "$phase: at most one open transfer per UICC");
+    # Each live binding's history ends in its current state: its last
+    # 'bound' or 'rebound' event names the device and card it has now.
+    is($node->safe_psql('postgres', q{
+        SELECT count(*) FROM mtcbind.binding b
+         WHERE NOT EXISTS (
+            SELECT FROM (SELECT e.terminal_id, e.iccid FROM mtcbind.binding_event e
+                          WHERE e.binding_id = b.binding_id AND e.event IN ('bound', 'rebound')
+                          ORDER BY e.event_id DESC LIMIT 1) last
+             WHERE last.terminal_id = b.terminal_id
+               AND last.iccid OPERATOR(mtcbind.=) b.iccid)}),
+       '0', "$phase: every binding's last recorded change matches it");
+    # Every key issued was issued to a pair that was bound at the time:
+    # a key_issued event names the binding's device and card as of then.
+    is($node->safe_psql('postgres', q{
+        SELECT count(*) FROM mtcbind.binding_event k
+         WHERE k.event = 'key_issued'
+           AND NOT EXISTS (
+            SELECT FROM (SELECT e.terminal_id, e.iccid FROM mtcbind.binding_event e
+                          WHERE e.binding_id = k.binding_id AND e.event_id < k.event_id
+                            AND e.event IN ('bound', 'rebound')
+                          ORDER BY e.event_id DESC LIMIT 1) last
+             WHERE last.terminal_id = k.terminal_id
+               AND last.iccid OPERATOR(mtcbind.=) k.iccid)}),
+       '0', "$phase: every key went to the pair bound at the time");
 }
 
 # Phase 1: 6 clients for 6 seconds, requests and administration mixed.
