@@ -1277,6 +1277,10 @@ request_key(PG_FUNCTION_ARGS)
 	else
 		nulls[3] = nulls[4] = nulls[5] = nulls[6] = true;
 
+	/* A copy PostgreSQL made of Ks_int_NAF to detoast it is ours to wipe. */
+	if ((Pointer) req.ks_int_naf != DatumGetPointer(PG_GETARG_DATUM(2)))
+		mtcbind_wipe(VARDATA_ANY(req.ks_int_naf), VARSIZE_ANY_EXHDR(req.ks_int_naf));
+
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;

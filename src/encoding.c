@@ -21,15 +21,22 @@ mtcbind_text_to_utf8(const char *data, size_t len, const char *argname,
 	MemoryContext caller_context = CurrentMemoryContext;
 	int			encoding = GetDatabaseEncoding();
 	char	   *converted = NULL;
-	volatile bool failed = false;
+	ErrorData  *edata = NULL;
 
-	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII || len == 0)
+	/* ASCII is the same octets in every server encoding. */
+	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII ||
+		mtcbind_is_ascii(data, len))
 	{
 		*utf8_len = len;
 		return data;
 	}
 
-	/* The conversion functions only allocate memory, so no subtransaction. */
+	/*
+	 * Only an untranslatable character is reported our way; any other
+	 * error (no conversion function, out of memory, a cancel) is raised
+	 * again as it was.  Either way the transaction aborts, which is what
+	 * makes catching here without a subtransaction safe.
+	 */
 	PG_TRY();
 	{
 		converted = pg_server_to_any(data, (int) len, PG_UTF8);
@@ -37,12 +44,15 @@ mtcbind_text_to_utf8(const char *data, size_t len, const char *argname,
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_UNTRANSLATABLE_CHARACTER &&
+			edata->sqlerrcode != ERRCODE_CHARACTER_NOT_IN_REPERTOIRE)
+			PG_RE_THROW();
 		FlushErrorState();
-		failed = true;
 	}
 	PG_END_TRY();
 
-	if (failed)
+	if (edata != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNTRANSLATABLE_CHARACTER),
 				 errmsg("%s cannot be converted to UTF-8", argname),
@@ -51,4 +61,16 @@ mtcbind_text_to_utf8(const char *data, size_t len, const char *argname,
 
 	*utf8_len = (converted == data) ? len : strlen(converted);
 	return converted;
+}
+
+/* True when the len octets at s are all 7-bit ASCII (and no NUL). */
+bool
+mtcbind_is_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+	{
+		if ((unsigned char) s[i] == 0 || IS_HIGHBIT_SET(s[i]))
+			return false;
+	}
+	return true;
 }

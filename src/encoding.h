@@ -13,4 +13,7 @@
 extern const char *mtcbind_text_to_utf8(const char *data, size_t len,
 										const char *argname, size_t *utf8_len);
 
+/* True when the len octets at s are all 7-bit ASCII. */
+extern bool mtcbind_is_ascii(const char *s, size_t len);
+
 #endif							/* MTCBIND_ENCODING_H */

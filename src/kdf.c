@@ -40,6 +40,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -352,6 +353,8 @@ release_at_transaction_end(void)
 static void
 report_derivation_failure(void)
 {
+	/* leave OpenSSL's per-thread error queue clean for whoever comes next */
+	ERR_clear_error();
 	ereport(ERROR,
 			(errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
 			 errmsg("could not compute HMAC-SHA-256 for the key derivation")));
@@ -623,6 +626,7 @@ b_tid(PG_FUNCTION_ARGS)
 													MTCBIND_RAND_LEN);
 	text	   *bsf_domain = PG_GETARG_TEXT_PP(1);
 	size_t		domain_len = VARSIZE_ANY_EXHDR(bsf_domain);
+	size_t		domain_utf8_len;
 	int			b64_len = pg_b64_enc_len(MTCBIND_RAND_LEN);
 	int			written;
 	text	   *result;
@@ -631,8 +635,10 @@ b_tid(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bsf_domain must not be empty")));
-	/* The B-TID must itself fit in a KDF parameter. */
-	check_param_length("bsf_domain", domain_len,
+	/* The B-TID must itself fit in a KDF parameter, as the KDF takes it: UTF-8. */
+	(void) mtcbind_text_to_utf8(VARDATA_ANY(bsf_domain), domain_len, "bsf_domain",
+								&domain_utf8_len);
+	check_param_length("bsf_domain", domain_utf8_len,
 					   MTCBIND_KDF_PARAM_MAX - b64_len - 1);
 
 	result = (text *) palloc(VARHDRSZ + b64_len + 1 + domain_len);

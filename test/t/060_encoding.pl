@@ -56,5 +56,17 @@ is($node->safe_psql('win', 'SELECT count(*) FROM mtcbind.binding') . '/'
     extra_params => ['-v', 'VERBOSITY=verbose']);
 like($err, qr/22P05: terminal_id cannot be converted to UTF-8/, 'mtcbind.ks_local refuses it the same way');
 
+# ASCII is the same octets in every encoding, so it needs no conversion:
+# even MULE_INTERNAL, which PostgreSQL cannot convert to UTF-8, derives the
+# same key as a UTF-8 database.
+$node->safe_psql('postgres',
+    q{CREATE DATABASE mule ENCODING 'MULE_INTERNAL' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+$node->safe_psql('mule', 'CREATE EXTENSION mtcbind');
+my $ascii_call = qq{SELECT mtcbind.ks_local('$ks', 'b\@bsf.example.org', '89441000000000000018', 'meter-1',
+    'app', 'A0000000871002', '\x00112233445566778899aabbccddeeff', '\xffeeddccbbaa99887766554433221100')};
+$node->safe_psql('postgres', 'CREATE EXTENSION mtcbind');
+is($node->safe_psql('mule', $ascii_call), $node->safe_psql('postgres', $ascii_call),
+   'MULE_INTERNAL database: ASCII texts derive the same key as in UTF-8');
+
 $node->stop;
 done_testing();
