@@ -62,8 +62,9 @@ like($err, qr/22P05: terminal_id cannot be converted to UTF-8/, 'mtcbind.ks_loca
 $node->safe_psql('postgres',
     q{CREATE DATABASE mule ENCODING 'MULE_INTERNAL' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
 $node->safe_psql('mule', 'CREATE EXTENSION mtcbind');
-my $ascii_call = qq{SELECT mtcbind.ks_local('$ks', 'b\@bsf.example.org', '89441000000000000018', 'meter-1',
-    'app', 'A0000000871002', '\x00112233445566778899aabbccddeeff', '\xffeeddccbbaa99887766554433221100')};
+my $ascii_call = q{SELECT mtcbind.ks_local(decode('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex'),
+    'b@bsf.example.org', '89441000000000000018', 'meter-1', 'app', 'A0000000871002',
+    decode('00112233445566778899aabbccddeeff', 'hex'), decode('ffeeddccbbaa99887766554433221100', 'hex'))};
 $node->safe_psql('postgres', 'CREATE EXTENSION mtcbind');
 is($node->safe_psql('mule', $ascii_call), $node->safe_psql('postgres', $ascii_call),
    'MULE_INTERNAL database: ASCII texts derive the same key as in UTF-8');
