@@ -31,7 +31,7 @@ CREATE FUNCTION mtcbind.imei_recv(internal) RETURNS mtcbind.imei
 	AS 'MODULE_PATHNAME', 'imei_recv'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imei_send(mtcbind.imei) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'imei_send'
+	AS 'MODULE_PATHNAME', 'identifier_send'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE mtcbind.imei (
@@ -154,7 +154,7 @@ CREATE FUNCTION mtcbind.imeisv_recv(internal) RETURNS mtcbind.imeisv
 	AS 'MODULE_PATHNAME', 'imeisv_recv'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imeisv_send(mtcbind.imeisv) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'imeisv_send'
+	AS 'MODULE_PATHNAME', 'identifier_send'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE mtcbind.imeisv (
@@ -277,7 +277,7 @@ CREATE FUNCTION mtcbind.iccid_recv(internal) RETURNS mtcbind.iccid
 	AS 'MODULE_PATHNAME', 'iccid_recv'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.iccid_send(mtcbind.iccid) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'iccid_send'
+	AS 'MODULE_PATHNAME', 'identifier_send'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE mtcbind.iccid (
@@ -400,7 +400,7 @@ CREATE FUNCTION mtcbind.imsi_recv(internal) RETURNS mtcbind.imsi
 	AS 'MODULE_PATHNAME', 'imsi_recv'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imsi_send(mtcbind.imsi) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'imsi_send'
+	AS 'MODULE_PATHNAME', 'identifier_send'
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE mtcbind.imsi (

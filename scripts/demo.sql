@@ -22,39 +22,34 @@ SELECT encode(k.ks_int_naf, 'hex') AS ks_int_naf
                             '001010123456789@ims.mnc001.mcc001.3gppnetwork.org',
                             mtcbind.naf_id('naf.example.org', '\x0100000002')) k \gset
 \echo Ks_int_NAF for naf.example.org derived (32 octets)
+-- What the NAF passes on every request: its NAF_Id, the device's B-TID, and
+-- Ks_int_NAF with its expiry from the BSF.
+\set naf_request 'mtcbind.naf_id(''naf.example.org'', ''\\x0100000002''), mtcbind.b_tid(''\\x23553cbe9637a89d218ae64dae47bf35'', ''bsf.mnc001.mcc001.pub.3gppnetwork.org''), decode(' :'ks_int_naf' ', ''hex''), now() + interval ''7 days'','
 
 \echo
 \echo '== 3. A NAF front end asks for Ks_local: first use binds the meter to its SIM'
 SELECT outcome, reason, binding_id, length(ks_local) AS key_octets, expires_at - now() AS lifetime
-  FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
-                           mtcbind.b_tid('\x23553cbe9637a89d218ae64dae47bf35', 'bsf.mnc001.mcc001.pub.3gppnetwork.org'),
-                           decode(:'ks_int_naf', 'hex'), now() + interval '7 days',
+  FROM mtcbind.request_key(:naf_request
                            'meter-0001', '89441000000000000018', imei => '490154203237518');
 
 \echo
 \echo '== 4. The same pair again: granted, with a fresh key'
 SELECT outcome, reason, binding_id, length(ks_local) AS key_octets
-  FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
-                           mtcbind.b_tid('\x23553cbe9637a89d218ae64dae47bf35', 'bsf.mnc001.mcc001.pub.3gppnetwork.org'),
-                           decode(:'ks_int_naf', 'hex'), now() + interval '7 days',
+  FROM mtcbind.request_key(:naf_request
                            'meter-0001', '89441000000000000018', imei => '490154203237518');
 
 \echo
 \echo '== 5. The SIM is stolen and put into another device: refused, and recorded'
 LISTEN mtcbind_rejected;
 SELECT outcome, reason, binding_id, ks_local
-  FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
-                           mtcbind.b_tid('\x23553cbe9637a89d218ae64dae47bf35', 'bsf.mnc001.mcc001.pub.3gppnetwork.org'),
-                           decode(:'ks_int_naf', 'hex'), now() + interval '7 days',
+  FROM mtcbind.request_key(:naf_request
                            'tracker-0666', '89441000000000000018', imei => '352099001761481');
 
 \echo
 \echo '== 6. The meter is damaged and replaced: an authorised transfer moves the binding'
 SELECT mtcbind.authorize_transfer('89441000000000000018', 'meter-0002', reason => 'meter damaged, replaced') AS authorization_id;
 SELECT outcome, reason, binding_id
-  FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
-                           mtcbind.b_tid('\x23553cbe9637a89d218ae64dae47bf35', 'bsf.mnc001.mcc001.pub.3gppnetwork.org'),
-                           decode(:'ks_int_naf', 'hex'), now() + interval '7 days',
+  FROM mtcbind.request_key(:naf_request
                            'meter-0002', '89441000000000000018');
 
 \echo

@@ -96,22 +96,19 @@ static void report_bad_length(IdentKind kind, const char *input, int ndigits,
 static void report_bad_check_digit(IdentKind kind, const char *input,
 								   int found, int expected) pg_attribute_noreturn();
 
+PG_FUNCTION_INFO_V1(identifier_send);
 PG_FUNCTION_INFO_V1(imei_in);
 PG_FUNCTION_INFO_V1(imei_out);
 PG_FUNCTION_INFO_V1(imei_recv);
-PG_FUNCTION_INFO_V1(imei_send);
 PG_FUNCTION_INFO_V1(imeisv_in);
 PG_FUNCTION_INFO_V1(imeisv_out);
 PG_FUNCTION_INFO_V1(imeisv_recv);
-PG_FUNCTION_INFO_V1(imeisv_send);
 PG_FUNCTION_INFO_V1(iccid_in);
 PG_FUNCTION_INFO_V1(iccid_out);
 PG_FUNCTION_INFO_V1(iccid_recv);
-PG_FUNCTION_INFO_V1(iccid_send);
 PG_FUNCTION_INFO_V1(imsi_in);
 PG_FUNCTION_INFO_V1(imsi_out);
 PG_FUNCTION_INFO_V1(imsi_recv);
-PG_FUNCTION_INFO_V1(imsi_send);
 PG_FUNCTION_INFO_V1(imei_tac);
 PG_FUNCTION_INFO_V1(imeisv_svn);
 PG_FUNCTION_INFO_V1(imeisv_imei);
@@ -473,6 +470,14 @@ to_cstring(int64 v, int (*to_digits) (int64, char *))
 }
 
 
+/* Binary output of every identifier type: the stored int8. */
+Datum
+identifier_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(send_value(PG_GETARG_INT64(0)));
+}
+
+
 /* ---------- imei ---------- */
 
 /* Text input: 15 digits with a valid check digit, or 14 and it is added. */
@@ -510,13 +515,6 @@ imei_recv(PG_FUNCTION_ARGS)
 								 imei_value_is_valid));
 }
 
-/* Binary output: the stored int8. */
-Datum
-imei_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(send_value(PG_GETARG_INT64(0)));
-}
-
 
 /* ---------- imeisv ---------- */
 
@@ -547,13 +545,6 @@ imeisv_recv(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(recv_checked(IDENT_IMEISV, (StringInfo) PG_GETARG_POINTER(0),
 								 imeisv_value_is_valid));
-}
-
-/* Binary output: the stored int8. */
-Datum
-imeisv_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(send_value(PG_GETARG_INT64(0)));
 }
 
 
@@ -597,13 +588,6 @@ iccid_recv(PG_FUNCTION_ARGS)
 								 iccid_value_is_valid));
 }
 
-/* Binary output: the stored int8. */
-Datum
-iccid_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(send_value(PG_GETARG_INT64(0)));
-}
-
 
 /* ---------- imsi ---------- */
 
@@ -637,13 +621,6 @@ imsi_recv(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(recv_checked(IDENT_IMSI, (StringInfo) PG_GETARG_POINTER(0),
 								 imsi_value_is_valid));
-}
-
-/* Binary output: the stored int8. */
-Datum
-imsi_send(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BYTEA_P(send_value(PG_GETARG_INT64(0)));
 }
 
 
