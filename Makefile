@@ -15,7 +15,7 @@ OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA = $(wildcard mtcbind--*.sql)
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
-REGRESS = types kdf binding admin contract
+REGRESS = types kdf binding admin contract security blocks policy events drivers edge_cases
 REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
 
 # Isolation specs live under test/isolation.
@@ -29,24 +29,33 @@ PG_CFLAGS += -Werror
 endif
 
 EXTRA_CLEAN = test/unit/kdf_test results/ output_iso/ regression.diffs regression.out \
-	test/isolation/output_iso tmp_check
+	test/isolation/output_iso tmp_check $(wildcard test/fuzz/*_fuzz)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
+
+# The fleet simulator (docs/simulator.md), built with the extension.
+all: sim/mtcbind-sim
+sim/mtcbind-sim: $(wildcard sim/*.c sim/*.h) sim/Makefile
+	$(MAKE) -C sim
+clean: clean-sim
+clean-sim:
+	$(MAKE) -C sim clean
+.PHONY: clean-sim
 else
 all:
 	@echo "pg_config not found: run 'make demo' or 'make test' (they install PostgreSQL 15), or set PG_CONFIG" >&2
 	@exit 1
 endif
 
-# The KDF unit test builds src/kdf.c without a server.
+# The KDF unit test builds src/kdf.c (plain C) without a server.
 test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
-	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -DMTCBIND_KDF_STANDALONE -Isrc -o $@ \
+	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc -o $@ \
 		test/unit/kdf_test.c src/kdf.c -lcrypto
 
-.PHONY: demo test bench
+.PHONY: demo test bench fuzz sanitize
 demo:
 	bash scripts/demo.sh
 
@@ -56,3 +65,11 @@ test:
 bench:
 	bash scripts/bench.sh
 	bash scripts/bench_binding.sh
+
+# libFuzzer harnesses of test/fuzz/, each for FUZZ_SECONDS (default 5); needs clang.
+fuzz:
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# pg_regress and isolation against an ASan/UBSan build in a private server.
+sanitize:
+	bash scripts/sanitize.sh

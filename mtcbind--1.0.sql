@@ -3,19 +3,34 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION mtcbind" to load this file. \quit
 
--- parts/10_types.sql: the identifier types imei, imeisv, iccid, imsi.
+------------------------------------------------------------------------------
+-- Schema
 --
--- Each is an int8 passed by value whose encoding keeps the order of the
--- canonical digits (src/identifiers.c, docs/types.md), so, as contrib/isn
--- does, the operators and the btree and hash support map straight onto the
--- built-in int8 functions: no comparison code of our own.  Input and output,
--- binary send/receive and the helpers are C.
+-- The control file names pg_catalog, not mtcbind.  With "schema = mtcbind"
+-- CREATE EXTENSION would install into a schema mtcbind that anyone with
+-- CREATE on the database may have made beforehand; its owner could then drop
+-- it with the bindings and the audit log, or rename it and plant functions
+-- for SECURITY DEFINER code to find.  CREATE SCHEMA fails if the schema
+-- exists, so the schema is always the extension's own, owned by the
+-- superuser who installs it, and only that superuser can create in it.
+------------------------------------------------------------------------------
+CREATE SCHEMA mtcbind;
+COMMENT ON SCHEMA mtcbind IS 'mtcbind: device/UICC bindings and the Ks_local key centre of a 3GPP NAF';
+GRANT USAGE ON SCHEMA mtcbind TO PUBLIC;
+
+------------------------------------------------------------------------------
+-- Identifier types: imei, imeisv, iccid, imsi
 --
--- The operators live in schema mtcbind, so an expression such as
--- imei = '...' needs mtcbind in search_path, or OPERATOR(mtcbind.=) (as in
--- functions whose search_path is pg_catalog, pg_temp).  Indexes, UNIQUE,
--- ORDER BY, DISTINCT and joins written with USING find the operator classes
--- without it.
+-- Each is an int8 whose encoding keeps the order of the canonical digits
+-- (src/identifiers.c, docs/types.md), so, as contrib/isn does, comparison,
+-- btree and hash support map straight onto the built-in int8 functions: no
+-- comparison code of our own.  Input and output, binary send/receive and
+-- the helpers are C.
+--
+-- The comparison operators live in pg_catalog, which every search_path
+-- searches first: iccid = '8944...' works in any session, uses the indexes,
+-- and no schema earlier on a search_path can shadow the operator.
+------------------------------------------------------------------------------
 
 -- ==================== imei ====================
 
@@ -39,10 +54,7 @@ CREATE TYPE mtcbind.imei (
 	OUTPUT = mtcbind.imei_out,
 	RECEIVE = mtcbind.imei_recv,
 	SEND = mtcbind.imei_send,
-	INTERNALLENGTH = 8,
-	PASSEDBYVALUE,
-	ALIGNMENT = double,
-	STORAGE = plain
+	LIKE = pg_catalog.int8
 );
 COMMENT ON TYPE mtcbind.imei IS 'IMEI: 15 digits, TAC + SNR + Luhn check digit (TS 23.003 6.2.1)';
 
@@ -68,76 +80,94 @@ CREATE FUNCTION mtcbind.imei_hash(mtcbind.imei) RETURNS integer
 CREATE FUNCTION mtcbind.imei_hash_extended(mtcbind.imei, bigint) RETURNS bigint
 	AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR mtcbind.= (
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_eq,
-	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel,
 	HASHES, MERGES
 );
-CREATE OPERATOR mtcbind.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_ne,
-	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
 );
-CREATE OPERATOR mtcbind.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_lt,
-	COMMUTATOR = OPERATOR(mtcbind.>), NEGATOR = OPERATOR(mtcbind.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
-CREATE OPERATOR mtcbind.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_le,
-	COMMUTATOR = OPERATOR(mtcbind.>=), NEGATOR = OPERATOR(mtcbind.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
-CREATE OPERATOR mtcbind.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_gt,
-	COMMUTATOR = OPERATOR(mtcbind.<), NEGATOR = OPERATOR(mtcbind.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
-CREATE OPERATOR mtcbind.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_ge,
-	COMMUTATOR = OPERATOR(mtcbind.<=), NEGATOR = OPERATOR(mtcbind.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 
 -- btequalimage: equal values are bitwise equal, so btree deduplication is safe.
 CREATE OPERATOR CLASS mtcbind.imei_ops
 	DEFAULT FOR TYPE mtcbind.imei USING btree AS
-	OPERATOR 1 mtcbind.< ,
-	OPERATOR 2 mtcbind.<= ,
-	OPERATOR 3 mtcbind.= ,
-	OPERATOR 4 mtcbind.>= ,
-	OPERATOR 5 mtcbind.> ,
+	OPERATOR 1 pg_catalog.< ,
+	OPERATOR 2 pg_catalog.<= ,
+	OPERATOR 3 pg_catalog.= ,
+	OPERATOR 4 pg_catalog.>= ,
+	OPERATOR 5 pg_catalog.> ,
 	FUNCTION 1 mtcbind.imei_cmp(mtcbind.imei, mtcbind.imei),
 	FUNCTION 2 mtcbind.imei_sortsupport(internal),
 	FUNCTION 4 pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS mtcbind.imei_ops
 	DEFAULT FOR TYPE mtcbind.imei USING hash AS
-	OPERATOR 1 mtcbind.= ,
+	OPERATOR 1 pg_catalog.= ,
 	FUNCTION 1 mtcbind.imei_hash(mtcbind.imei),
 	FUNCTION 2 mtcbind.imei_hash_extended(mtcbind.imei, bigint);
+
+-- OPERATOR(mtcbind.=) and OPERATOR(mtcbind.<>), for SQL written that way.
+-- They compare the same, but only the pg_catalog operators above belong to
+-- the operator classes, so only those can use an index.
+CREATE OPERATOR mtcbind.= (
+	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_eq,
+	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR mtcbind.<> (
+	LEFTARG = mtcbind.imei, RIGHTARG = mtcbind.imei, FUNCTION = mtcbind.imei_ne,
+	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
 
 -- min() and max(), so the planner can also answer them from a btree index.
 CREATE FUNCTION mtcbind.imei_smaller(mtcbind.imei, mtcbind.imei) RETURNS mtcbind.imei
 	AS 'int8smaller' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imei_larger(mtcbind.imei, mtcbind.imei) RETURNS mtcbind.imei
 	AS 'int8larger' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE mtcbind.min(mtcbind.imei) (
+CREATE AGGREGATE pg_catalog.min(mtcbind.imei) (
 	SFUNC = mtcbind.imei_smaller, STYPE = mtcbind.imei,
-	COMBINEFUNC = mtcbind.imei_smaller, SORTOP = OPERATOR(mtcbind.<),
+	COMBINEFUNC = mtcbind.imei_smaller, SORTOP = OPERATOR(pg_catalog.<),
 	PARALLEL = SAFE
 );
-CREATE AGGREGATE mtcbind.max(mtcbind.imei) (
+CREATE AGGREGATE pg_catalog.max(mtcbind.imei) (
 	SFUNC = mtcbind.imei_larger, STYPE = mtcbind.imei,
-	COMBINEFUNC = mtcbind.imei_larger, SORTOP = OPERATOR(mtcbind.>),
+	COMBINEFUNC = mtcbind.imei_larger, SORTOP = OPERATOR(pg_catalog.>),
 	PARALLEL = SAFE
 );
 
--- Text in and out as a client writes it; checked by imei_in on the way in.
-CREATE CAST (text AS mtcbind.imei) WITH INOUT AS ASSIGNMENT;
+-- From text implicitly, so that a driver's text or varchar parameter (and a
+-- char(n) staging column) reaches functions taking imei; imei_in checks it.
+-- To text only on assignment: an implicit cast both ways would make
+-- text = imei ambiguous.
+CREATE CAST (text AS mtcbind.imei) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imei AS text) WITH INOUT AS ASSIGNMENT;
-CREATE CAST (varchar AS mtcbind.imei) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS mtcbind.imei) WITH INOUT AS IMPLICIT;
+CREATE CAST (bpchar AS mtcbind.imei) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imei AS varchar) WITH INOUT AS ASSIGNMENT;
 
 -- ==================== imeisv ====================
@@ -162,10 +192,7 @@ CREATE TYPE mtcbind.imeisv (
 	OUTPUT = mtcbind.imeisv_out,
 	RECEIVE = mtcbind.imeisv_recv,
 	SEND = mtcbind.imeisv_send,
-	INTERNALLENGTH = 8,
-	PASSEDBYVALUE,
-	ALIGNMENT = double,
-	STORAGE = plain
+	LIKE = pg_catalog.int8
 );
 COMMENT ON TYPE mtcbind.imeisv IS 'IMEISV: 16 digits, TAC + SNR + SVN (TS 23.003 6.2.2)';
 
@@ -191,76 +218,94 @@ CREATE FUNCTION mtcbind.imeisv_hash(mtcbind.imeisv) RETURNS integer
 CREATE FUNCTION mtcbind.imeisv_hash_extended(mtcbind.imeisv, bigint) RETURNS bigint
 	AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR mtcbind.= (
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_eq,
-	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel,
 	HASHES, MERGES
 );
-CREATE OPERATOR mtcbind.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_ne,
-	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
 );
-CREATE OPERATOR mtcbind.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_lt,
-	COMMUTATOR = OPERATOR(mtcbind.>), NEGATOR = OPERATOR(mtcbind.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
-CREATE OPERATOR mtcbind.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_le,
-	COMMUTATOR = OPERATOR(mtcbind.>=), NEGATOR = OPERATOR(mtcbind.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
-CREATE OPERATOR mtcbind.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_gt,
-	COMMUTATOR = OPERATOR(mtcbind.<), NEGATOR = OPERATOR(mtcbind.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
-CREATE OPERATOR mtcbind.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_ge,
-	COMMUTATOR = OPERATOR(mtcbind.<=), NEGATOR = OPERATOR(mtcbind.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 
 -- btequalimage: equal values are bitwise equal, so btree deduplication is safe.
 CREATE OPERATOR CLASS mtcbind.imeisv_ops
 	DEFAULT FOR TYPE mtcbind.imeisv USING btree AS
-	OPERATOR 1 mtcbind.< ,
-	OPERATOR 2 mtcbind.<= ,
-	OPERATOR 3 mtcbind.= ,
-	OPERATOR 4 mtcbind.>= ,
-	OPERATOR 5 mtcbind.> ,
+	OPERATOR 1 pg_catalog.< ,
+	OPERATOR 2 pg_catalog.<= ,
+	OPERATOR 3 pg_catalog.= ,
+	OPERATOR 4 pg_catalog.>= ,
+	OPERATOR 5 pg_catalog.> ,
 	FUNCTION 1 mtcbind.imeisv_cmp(mtcbind.imeisv, mtcbind.imeisv),
 	FUNCTION 2 mtcbind.imeisv_sortsupport(internal),
 	FUNCTION 4 pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS mtcbind.imeisv_ops
 	DEFAULT FOR TYPE mtcbind.imeisv USING hash AS
-	OPERATOR 1 mtcbind.= ,
+	OPERATOR 1 pg_catalog.= ,
 	FUNCTION 1 mtcbind.imeisv_hash(mtcbind.imeisv),
 	FUNCTION 2 mtcbind.imeisv_hash_extended(mtcbind.imeisv, bigint);
+
+-- OPERATOR(mtcbind.=) and OPERATOR(mtcbind.<>), for SQL written that way.
+-- They compare the same, but only the pg_catalog operators above belong to
+-- the operator classes, so only those can use an index.
+CREATE OPERATOR mtcbind.= (
+	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_eq,
+	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR mtcbind.<> (
+	LEFTARG = mtcbind.imeisv, RIGHTARG = mtcbind.imeisv, FUNCTION = mtcbind.imeisv_ne,
+	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
 
 -- min() and max(), so the planner can also answer them from a btree index.
 CREATE FUNCTION mtcbind.imeisv_smaller(mtcbind.imeisv, mtcbind.imeisv) RETURNS mtcbind.imeisv
 	AS 'int8smaller' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imeisv_larger(mtcbind.imeisv, mtcbind.imeisv) RETURNS mtcbind.imeisv
 	AS 'int8larger' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE mtcbind.min(mtcbind.imeisv) (
+CREATE AGGREGATE pg_catalog.min(mtcbind.imeisv) (
 	SFUNC = mtcbind.imeisv_smaller, STYPE = mtcbind.imeisv,
-	COMBINEFUNC = mtcbind.imeisv_smaller, SORTOP = OPERATOR(mtcbind.<),
+	COMBINEFUNC = mtcbind.imeisv_smaller, SORTOP = OPERATOR(pg_catalog.<),
 	PARALLEL = SAFE
 );
-CREATE AGGREGATE mtcbind.max(mtcbind.imeisv) (
+CREATE AGGREGATE pg_catalog.max(mtcbind.imeisv) (
 	SFUNC = mtcbind.imeisv_larger, STYPE = mtcbind.imeisv,
-	COMBINEFUNC = mtcbind.imeisv_larger, SORTOP = OPERATOR(mtcbind.>),
+	COMBINEFUNC = mtcbind.imeisv_larger, SORTOP = OPERATOR(pg_catalog.>),
 	PARALLEL = SAFE
 );
 
--- Text in and out as a client writes it; checked by imeisv_in on the way in.
-CREATE CAST (text AS mtcbind.imeisv) WITH INOUT AS ASSIGNMENT;
+-- From text implicitly, so that a driver's text or varchar parameter (and a
+-- char(n) staging column) reaches functions taking imeisv; imeisv_in checks it.
+-- To text only on assignment: an implicit cast both ways would make
+-- text = imeisv ambiguous.
+CREATE CAST (text AS mtcbind.imeisv) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imeisv AS text) WITH INOUT AS ASSIGNMENT;
-CREATE CAST (varchar AS mtcbind.imeisv) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS mtcbind.imeisv) WITH INOUT AS IMPLICIT;
+CREATE CAST (bpchar AS mtcbind.imeisv) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imeisv AS varchar) WITH INOUT AS ASSIGNMENT;
 
 -- ==================== iccid ====================
@@ -285,10 +330,7 @@ CREATE TYPE mtcbind.iccid (
 	OUTPUT = mtcbind.iccid_out,
 	RECEIVE = mtcbind.iccid_recv,
 	SEND = mtcbind.iccid_send,
-	INTERNALLENGTH = 8,
-	PASSEDBYVALUE,
-	ALIGNMENT = double,
-	STORAGE = plain
+	LIKE = pg_catalog.int8
 );
 COMMENT ON TYPE mtcbind.iccid IS 'ICCID: 18 to 20 digits, "89" + issuer + account + Luhn check digit (ITU-T E.118)';
 
@@ -314,76 +356,94 @@ CREATE FUNCTION mtcbind.iccid_hash(mtcbind.iccid) RETURNS integer
 CREATE FUNCTION mtcbind.iccid_hash_extended(mtcbind.iccid, bigint) RETURNS bigint
 	AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR mtcbind.= (
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_eq,
-	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel,
 	HASHES, MERGES
 );
-CREATE OPERATOR mtcbind.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_ne,
-	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
 );
-CREATE OPERATOR mtcbind.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_lt,
-	COMMUTATOR = OPERATOR(mtcbind.>), NEGATOR = OPERATOR(mtcbind.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
-CREATE OPERATOR mtcbind.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_le,
-	COMMUTATOR = OPERATOR(mtcbind.>=), NEGATOR = OPERATOR(mtcbind.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
-CREATE OPERATOR mtcbind.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_gt,
-	COMMUTATOR = OPERATOR(mtcbind.<), NEGATOR = OPERATOR(mtcbind.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
-CREATE OPERATOR mtcbind.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_ge,
-	COMMUTATOR = OPERATOR(mtcbind.<=), NEGATOR = OPERATOR(mtcbind.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 
 -- btequalimage: equal values are bitwise equal, so btree deduplication is safe.
 CREATE OPERATOR CLASS mtcbind.iccid_ops
 	DEFAULT FOR TYPE mtcbind.iccid USING btree AS
-	OPERATOR 1 mtcbind.< ,
-	OPERATOR 2 mtcbind.<= ,
-	OPERATOR 3 mtcbind.= ,
-	OPERATOR 4 mtcbind.>= ,
-	OPERATOR 5 mtcbind.> ,
+	OPERATOR 1 pg_catalog.< ,
+	OPERATOR 2 pg_catalog.<= ,
+	OPERATOR 3 pg_catalog.= ,
+	OPERATOR 4 pg_catalog.>= ,
+	OPERATOR 5 pg_catalog.> ,
 	FUNCTION 1 mtcbind.iccid_cmp(mtcbind.iccid, mtcbind.iccid),
 	FUNCTION 2 mtcbind.iccid_sortsupport(internal),
 	FUNCTION 4 pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS mtcbind.iccid_ops
 	DEFAULT FOR TYPE mtcbind.iccid USING hash AS
-	OPERATOR 1 mtcbind.= ,
+	OPERATOR 1 pg_catalog.= ,
 	FUNCTION 1 mtcbind.iccid_hash(mtcbind.iccid),
 	FUNCTION 2 mtcbind.iccid_hash_extended(mtcbind.iccid, bigint);
+
+-- OPERATOR(mtcbind.=) and OPERATOR(mtcbind.<>), for SQL written that way.
+-- They compare the same, but only the pg_catalog operators above belong to
+-- the operator classes, so only those can use an index.
+CREATE OPERATOR mtcbind.= (
+	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_eq,
+	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR mtcbind.<> (
+	LEFTARG = mtcbind.iccid, RIGHTARG = mtcbind.iccid, FUNCTION = mtcbind.iccid_ne,
+	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
 
 -- min() and max(), so the planner can also answer them from a btree index.
 CREATE FUNCTION mtcbind.iccid_smaller(mtcbind.iccid, mtcbind.iccid) RETURNS mtcbind.iccid
 	AS 'int8smaller' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.iccid_larger(mtcbind.iccid, mtcbind.iccid) RETURNS mtcbind.iccid
 	AS 'int8larger' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE mtcbind.min(mtcbind.iccid) (
+CREATE AGGREGATE pg_catalog.min(mtcbind.iccid) (
 	SFUNC = mtcbind.iccid_smaller, STYPE = mtcbind.iccid,
-	COMBINEFUNC = mtcbind.iccid_smaller, SORTOP = OPERATOR(mtcbind.<),
+	COMBINEFUNC = mtcbind.iccid_smaller, SORTOP = OPERATOR(pg_catalog.<),
 	PARALLEL = SAFE
 );
-CREATE AGGREGATE mtcbind.max(mtcbind.iccid) (
+CREATE AGGREGATE pg_catalog.max(mtcbind.iccid) (
 	SFUNC = mtcbind.iccid_larger, STYPE = mtcbind.iccid,
-	COMBINEFUNC = mtcbind.iccid_larger, SORTOP = OPERATOR(mtcbind.>),
+	COMBINEFUNC = mtcbind.iccid_larger, SORTOP = OPERATOR(pg_catalog.>),
 	PARALLEL = SAFE
 );
 
--- Text in and out as a client writes it; checked by iccid_in on the way in.
-CREATE CAST (text AS mtcbind.iccid) WITH INOUT AS ASSIGNMENT;
+-- From text implicitly, so that a driver's text or varchar parameter (and a
+-- char(n) staging column) reaches functions taking iccid; iccid_in checks it.
+-- To text only on assignment: an implicit cast both ways would make
+-- text = iccid ambiguous.
+CREATE CAST (text AS mtcbind.iccid) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.iccid AS text) WITH INOUT AS ASSIGNMENT;
-CREATE CAST (varchar AS mtcbind.iccid) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS mtcbind.iccid) WITH INOUT AS IMPLICIT;
+CREATE CAST (bpchar AS mtcbind.iccid) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.iccid AS varchar) WITH INOUT AS ASSIGNMENT;
 
 -- ==================== imsi ====================
@@ -408,10 +468,7 @@ CREATE TYPE mtcbind.imsi (
 	OUTPUT = mtcbind.imsi_out,
 	RECEIVE = mtcbind.imsi_recv,
 	SEND = mtcbind.imsi_send,
-	INTERNALLENGTH = 8,
-	PASSEDBYVALUE,
-	ALIGNMENT = double,
-	STORAGE = plain
+	LIKE = pg_catalog.int8
 );
 COMMENT ON TYPE mtcbind.imsi IS 'IMSI: 6 to 15 digits, MCC + MNC + MSIN (TS 23.003 2.2)';
 
@@ -437,76 +494,94 @@ CREATE FUNCTION mtcbind.imsi_hash(mtcbind.imsi) RETURNS integer
 CREATE FUNCTION mtcbind.imsi_hash_extended(mtcbind.imsi, bigint) RETURNS bigint
 	AS 'hashint8extended' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE OPERATOR mtcbind.= (
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_eq,
-	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel,
 	HASHES, MERGES
 );
-CREATE OPERATOR mtcbind.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_ne,
-	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
 );
-CREATE OPERATOR mtcbind.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_lt,
-	COMMUTATOR = OPERATOR(mtcbind.>), NEGATOR = OPERATOR(mtcbind.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = pg_catalog.scalarltsel, JOIN = pg_catalog.scalarltjoinsel
 );
-CREATE OPERATOR mtcbind.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_le,
-	COMMUTATOR = OPERATOR(mtcbind.>=), NEGATOR = OPERATOR(mtcbind.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = pg_catalog.scalarlesel, JOIN = pg_catalog.scalarlejoinsel
 );
-CREATE OPERATOR mtcbind.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_gt,
-	COMMUTATOR = OPERATOR(mtcbind.<), NEGATOR = OPERATOR(mtcbind.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = pg_catalog.scalargtsel, JOIN = pg_catalog.scalargtjoinsel
 );
-CREATE OPERATOR mtcbind.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_ge,
-	COMMUTATOR = OPERATOR(mtcbind.<=), NEGATOR = OPERATOR(mtcbind.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = pg_catalog.scalargesel, JOIN = pg_catalog.scalargejoinsel
 );
 
 -- btequalimage: equal values are bitwise equal, so btree deduplication is safe.
 CREATE OPERATOR CLASS mtcbind.imsi_ops
 	DEFAULT FOR TYPE mtcbind.imsi USING btree AS
-	OPERATOR 1 mtcbind.< ,
-	OPERATOR 2 mtcbind.<= ,
-	OPERATOR 3 mtcbind.= ,
-	OPERATOR 4 mtcbind.>= ,
-	OPERATOR 5 mtcbind.> ,
+	OPERATOR 1 pg_catalog.< ,
+	OPERATOR 2 pg_catalog.<= ,
+	OPERATOR 3 pg_catalog.= ,
+	OPERATOR 4 pg_catalog.>= ,
+	OPERATOR 5 pg_catalog.> ,
 	FUNCTION 1 mtcbind.imsi_cmp(mtcbind.imsi, mtcbind.imsi),
 	FUNCTION 2 mtcbind.imsi_sortsupport(internal),
 	FUNCTION 4 pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS mtcbind.imsi_ops
 	DEFAULT FOR TYPE mtcbind.imsi USING hash AS
-	OPERATOR 1 mtcbind.= ,
+	OPERATOR 1 pg_catalog.= ,
 	FUNCTION 1 mtcbind.imsi_hash(mtcbind.imsi),
 	FUNCTION 2 mtcbind.imsi_hash_extended(mtcbind.imsi, bigint);
+
+-- OPERATOR(mtcbind.=) and OPERATOR(mtcbind.<>), for SQL written that way.
+-- They compare the same, but only the pg_catalog operators above belong to
+-- the operator classes, so only those can use an index.
+CREATE OPERATOR mtcbind.= (
+	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_eq,
+	COMMUTATOR = OPERATOR(mtcbind.=), NEGATOR = OPERATOR(mtcbind.<>),
+	RESTRICT = pg_catalog.eqsel, JOIN = pg_catalog.eqjoinsel
+);
+CREATE OPERATOR mtcbind.<> (
+	LEFTARG = mtcbind.imsi, RIGHTARG = mtcbind.imsi, FUNCTION = mtcbind.imsi_ne,
+	COMMUTATOR = OPERATOR(mtcbind.<>), NEGATOR = OPERATOR(mtcbind.=),
+	RESTRICT = pg_catalog.neqsel, JOIN = pg_catalog.neqjoinsel
+);
 
 -- min() and max(), so the planner can also answer them from a btree index.
 CREATE FUNCTION mtcbind.imsi_smaller(mtcbind.imsi, mtcbind.imsi) RETURNS mtcbind.imsi
 	AS 'int8smaller' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mtcbind.imsi_larger(mtcbind.imsi, mtcbind.imsi) RETURNS mtcbind.imsi
 	AS 'int8larger' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE mtcbind.min(mtcbind.imsi) (
+CREATE AGGREGATE pg_catalog.min(mtcbind.imsi) (
 	SFUNC = mtcbind.imsi_smaller, STYPE = mtcbind.imsi,
-	COMBINEFUNC = mtcbind.imsi_smaller, SORTOP = OPERATOR(mtcbind.<),
+	COMBINEFUNC = mtcbind.imsi_smaller, SORTOP = OPERATOR(pg_catalog.<),
 	PARALLEL = SAFE
 );
-CREATE AGGREGATE mtcbind.max(mtcbind.imsi) (
+CREATE AGGREGATE pg_catalog.max(mtcbind.imsi) (
 	SFUNC = mtcbind.imsi_larger, STYPE = mtcbind.imsi,
-	COMBINEFUNC = mtcbind.imsi_larger, SORTOP = OPERATOR(mtcbind.>),
+	COMBINEFUNC = mtcbind.imsi_larger, SORTOP = OPERATOR(pg_catalog.>),
 	PARALLEL = SAFE
 );
 
--- Text in and out as a client writes it; checked by imsi_in on the way in.
-CREATE CAST (text AS mtcbind.imsi) WITH INOUT AS ASSIGNMENT;
+-- From text implicitly, so that a driver's text or varchar parameter (and a
+-- char(n) staging column) reaches functions taking imsi; imsi_in checks it.
+-- To text only on assignment: an implicit cast both ways would make
+-- text = imsi ambiguous.
+CREATE CAST (text AS mtcbind.imsi) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imsi AS text) WITH INOUT AS ASSIGNMENT;
-CREATE CAST (varchar AS mtcbind.imsi) WITH INOUT AS ASSIGNMENT;
+CREATE CAST (varchar AS mtcbind.imsi) WITH INOUT AS IMPLICIT;
+CREATE CAST (bpchar AS mtcbind.imsi) WITH INOUT AS IMPLICIT;
 CREATE CAST (mtcbind.imsi AS varchar) WITH INOUT AS ASSIGNMENT;
 
 -- ==================== helpers ====================
@@ -583,26 +658,64 @@ COMMENT ON FUNCTION mtcbind.ks_local(bytea, text, mtcbind.iccid, text, text, tex
 ------------------------------------------------------------------------------
 -- Roles
 --
--- Created when absent.  Roles are global to the cluster: DROP EXTENSION
--- leaves them in place (docs/security.md).
+-- Roles belong to the whole cluster: a role of one of these names may exist
+-- already, made by another database's mtcbind or by someone else.  One is
+-- used only if it is as harmless as the role this script would create: no
+-- LOGIN, no superuser or other role attribute, and not itself a member of
+-- any role (whoever is granted it would inherit that role's rights).  Its
+-- existing members are named in a WARNING: they gain its rights in this database.
+-- DROP EXTENSION leaves the roles in place (docs/security.md).
 ------------------------------------------------------------------------------
 DO $roles$
+DECLARE
+    wanted    text;
+    existing  pg_catalog.pg_roles;
+    unsafe    text;
+    member_of text;
+    members   text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'mtcbind_naf') THEN
-        CREATE ROLE mtcbind_naf NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'mtcbind_admin') THEN
-        CREATE ROLE mtcbind_admin NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'mtcbind_auditor') THEN
-        CREATE ROLE mtcbind_auditor NOLOGIN;
-    END IF;
+    FOREACH wanted IN ARRAY ARRAY['mtcbind_naf', 'mtcbind_admin', 'mtcbind_auditor'] LOOP
+        SELECT * INTO existing FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) wanted;
+        IF NOT FOUND THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', wanted);
+            CONTINUE;
+        END IF;
+        unsafe := pg_catalog.concat_ws(', ',
+            CASE WHEN existing.rolcanlogin THEN 'LOGIN' END,
+            CASE WHEN existing.rolsuper THEN 'SUPERUSER' END,
+            CASE WHEN existing.rolcreaterole THEN 'CREATEROLE' END,
+            CASE WHEN existing.rolcreatedb THEN 'CREATEDB' END,
+            CASE WHEN existing.rolreplication THEN 'REPLICATION' END,
+            CASE WHEN existing.rolbypassrls THEN 'BYPASSRLS' END,
+            CASE WHEN existing.rolinherit IS NOT TRUE THEN 'NOINHERIT' END);
+        IF unsafe OPERATOR(pg_catalog.<>) '' THEN
+            RAISE EXCEPTION 'role % exists and is not safe for mtcbind to use', wanted
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Role %s has %s; mtcbind grants its rights to a role with none of LOGIN, SUPERUSER, CREATEROLE, CREATEDB, REPLICATION, BYPASSRLS, NOINHERIT.', wanted, unsafe),
+                      HINT = 'Rename or drop that role, or make it NOLOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION NOBYPASSRLS INHERIT, then CREATE EXTENSION again.';
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+          INTO member_of
+          FROM pg_catalog.pg_auth_members m
+          JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.roleid
+         WHERE m.member OPERATOR(pg_catalog.=) existing.oid;
+        IF member_of IS NOT NULL THEN
+            RAISE EXCEPTION 'role % exists and is a member of other roles', wanted
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = pg_catalog.format('Role %s is a member of %s; whoever is granted it would inherit their rights.', wanted, member_of),
+                      HINT = pg_catalog.format('REVOKE those roles from %s, or drop it, then CREATE EXTENSION again.', wanted);
+        END IF;
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(r.rolname), ', ' ORDER BY r.rolname)
+          INTO members
+          FROM pg_catalog.pg_auth_members m
+          JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) m.member
+         WHERE m.roleid OPERATOR(pg_catalog.=) existing.oid;
+        IF members IS NOT NULL THEN
+            RAISE WARNING 'role % already exists; its members (%) gain its rights in this database', wanted, members;
+        END IF;
+    END LOOP;
 END
 $roles$;
-
--- The schema is usable by all (the identifier types and the pure key
--- functions are public); tables and writing functions are granted below.
-GRANT USAGE ON SCHEMA mtcbind TO PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Tables
@@ -611,10 +724,20 @@ GRANT USAGE ON SCHEMA mtcbind TO PUBLIC;
 -- One row per live binding of a device (terminal_id) to a UICC (iccid).
 -- The UNIQUE constraints are the invariant: a device, a UICC, an IMEI and
 -- an IMSI each belong to at most one binding, whoever writes the row.
+-- "blocked" mirrors the blocklist for this row's card and device, kept by
+-- triggers, so that re-keying can refuse a blocked pair from one row.
 CREATE SEQUENCE mtcbind.binding_binding_id_seq;
 
+-- The default of binding.binding_id: nextval of the sequence (with the
+-- caller's privilege on it), remembered so that the guard trigger accepts
+-- exactly the id drawn for the row and no id written by hand (src/binding_table.c).
+-- Executable by PUBLIC like nextval itself: whoever may INSERT needs it.
+CREATE FUNCTION mtcbind._draw_binding_id() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'mtcbind_draw_binding_id'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
 CREATE TABLE mtcbind.binding (
-    binding_id        bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.binding_binding_id_seq'::pg_catalog.regclass),
+    binding_id        bigint NOT NULL DEFAULT mtcbind._draw_binding_id(),
     terminal_id       text NOT NULL,
     iccid             mtcbind.iccid NOT NULL,
     imei              mtcbind.imei,
@@ -624,10 +747,11 @@ CREATE TABLE mtcbind.binding (
     uicc_appli_id     text NOT NULL DEFAULT '',
     note              text,
     created_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    created_by        name NOT NULL DEFAULT SESSION_USER,
+    created_by        text NOT NULL DEFAULT SESSION_USER,
     updated_at        timestamptz,
     last_key_at       timestamptz,
     key_count         bigint NOT NULL DEFAULT 0,
+    blocked           boolean NOT NULL DEFAULT false,
     CONSTRAINT binding_pkey PRIMARY KEY (binding_id),
     CONSTRAINT binding_terminal_id_key UNIQUE (terminal_id),
     CONSTRAINT binding_iccid_key UNIQUE (iccid),
@@ -639,46 +763,48 @@ CREATE TABLE mtcbind.binding (
     CONSTRAINT binding_appli_id_check
         CHECK (pg_catalog.octet_length(terminal_appli_id) OPERATOR(pg_catalog.<=) 255
                AND pg_catalog.octet_length(uicc_appli_id) OPERATOR(pg_catalog.<=) 255),
+    CONSTRAINT binding_imeisv_check
+        CHECK (imeisv IS NULL
+               OR (imei IS NOT NULL AND imei OPERATOR(pg_catalog.=) mtcbind.imei(imeisv))),
     CONSTRAINT binding_key_count_check CHECK (key_count OPERATOR(pg_catalog.>=) 0)
 );
 ALTER SEQUENCE mtcbind.binding_binding_id_seq OWNED BY mtcbind.binding.binding_id;
 
 COMMENT ON TABLE mtcbind.binding IS
     'One row per live device/UICC binding; UNIQUE terminal_id, iccid, imei, imsi carry the one-to-one invariant';
+COMMENT ON COLUMN mtcbind.binding.blocked IS
+    'True while the card or the device is on mtcbind.blocklist (kept by triggers)';
 
--- The audit trail: every change to mtcbind.binding, every refusal, every
--- issued key (never the key).  Append-only.
-CREATE SEQUENCE mtcbind.binding_event_event_id_seq;
+-- Cards and devices that no request may bind or key until an administrator
+-- lifts the block: a stolen or lost card, a retired one, a stolen device
+-- (by terminal_id, by IMEI, or both).  A row blocks a card or a device.
+CREATE SEQUENCE mtcbind.blocklist_block_id_seq;
 
-CREATE TABLE mtcbind.binding_event (
-    event_id     bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.binding_event_event_id_seq'::pg_catalog.regclass),
-    occurred_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    event        text NOT NULL,
-    binding_id   bigint,
-    terminal_id  text,
-    iccid        mtcbind.iccid,
-    reason       text,
-    actor        name NOT NULL DEFAULT SESSION_USER,
-    old_values   jsonb,
-    new_values   jsonb,
-    detail       jsonb,
-    CONSTRAINT binding_event_pkey PRIMARY KEY (event_id),
-    CONSTRAINT binding_event_event_check CHECK (event OPERATOR(pg_catalog.=) ANY (ARRAY[
-        'bound', 'unbound', 'rebound', 'attribute_changed', 'updated', 'truncated',
-        'key_issued', 'rejected', 'transfer_authorized', 'transfer_revoked']::text[]))
+CREATE TABLE mtcbind.blocklist (
+    block_id    bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.blocklist_block_id_seq'::pg_catalog.regclass),
+    iccid       mtcbind.iccid,
+    terminal_id text,
+    imei        mtcbind.imei,
+    reason      text NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  text NOT NULL DEFAULT SESSION_USER,
+    CONSTRAINT blocklist_pkey PRIMARY KEY (block_id),
+    CONSTRAINT blocklist_iccid_key UNIQUE (iccid),
+    CONSTRAINT blocklist_terminal_id_key UNIQUE (terminal_id),
+    CONSTRAINT blocklist_imei_key UNIQUE (imei),
+    CONSTRAINT blocklist_kind_check
+        CHECK ((iccid IS NOT NULL AND terminal_id IS NULL AND imei IS NULL)
+               OR (iccid IS NULL AND (terminal_id IS NOT NULL OR imei IS NOT NULL))),
+    CONSTRAINT blocklist_reason_check CHECK (pg_catalog.btrim(reason) OPERATOR(pg_catalog.<>) '')
 );
-ALTER SEQUENCE mtcbind.binding_event_event_id_seq OWNED BY mtcbind.binding_event.event_id;
+ALTER SEQUENCE mtcbind.blocklist_block_id_seq OWNED BY mtcbind.blocklist.block_id;
 
-CREATE INDEX binding_event_binding_id_idx ON mtcbind.binding_event (binding_id);
-CREATE INDEX binding_event_iccid_idx ON mtcbind.binding_event (iccid);
-CREATE INDEX binding_event_occurred_at_idx ON mtcbind.binding_event USING brin (occurred_at);
-
-COMMENT ON TABLE mtcbind.binding_event IS
-    'Append-only audit log of bindings: changes (by any means), refusals and key issues; never key material';
+COMMENT ON TABLE mtcbind.blocklist IS
+    'Blocked cards (iccid) and devices (terminal_id and/or imei): refused by request_key and the administration functions';
 
 -- Pending "update according to user requirement": the next request_key
 -- for this UICC from the named device (or any unbound device) within the
--- window moves the binding.  Used once.
+-- window moves the binding.  Used once; gone with its binding.
 CREATE SEQUENCE mtcbind.transfer_authorization_id_seq;
 
 CREATE TABLE mtcbind.transfer_authorization (
@@ -689,11 +815,13 @@ CREATE TABLE mtcbind.transfer_authorization (
     valid_until      timestamptz NOT NULL,
     reason           text,
     created_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    created_by       name NOT NULL DEFAULT SESSION_USER,
+    created_by       text NOT NULL DEFAULT SESSION_USER,
     used_at          timestamptz,
     used_by_terminal text,
     revoked_at       timestamptz,
     CONSTRAINT transfer_authorization_pkey PRIMARY KEY (authorization_id),
+    CONSTRAINT transfer_authorization_binding_id_fkey FOREIGN KEY (binding_id)
+        REFERENCES mtcbind.binding (binding_id) ON DELETE CASCADE,
     CONSTRAINT transfer_authorization_new_terminal_id_check
         CHECK (new_terminal_id IS NULL
                OR (pg_catalog.octet_length(new_terminal_id) OPERATOR(pg_catalog.>=) 1
@@ -701,163 +829,394 @@ CREATE TABLE mtcbind.transfer_authorization (
 );
 ALTER SEQUENCE mtcbind.transfer_authorization_id_seq OWNED BY mtcbind.transfer_authorization.authorization_id;
 
--- At most one open authorization per UICC.
+-- At most one open authorization per UICC; the foreign key's lookups.
 CREATE UNIQUE INDEX transfer_authorization_open_key ON mtcbind.transfer_authorization (iccid)
     WHERE used_at IS NULL AND revoked_at IS NULL;
+CREATE INDEX transfer_authorization_binding_id_idx ON mtcbind.transfer_authorization (binding_id);
+
+-- The database's own security policy.  It is data, so pg_dump carries it
+-- to wherever the bindings go, unlike ALTER DATABASE ... SET.  A policy
+-- can only tighten the settings: first_use = reject here refuses first use
+-- whatever mtcbind.first_use says; max_key_lifetime caps
+-- mtcbind.key_lifetime.  Written by mtcbind.set_policy.
+CREATE TABLE mtcbind.policy (
+    name    text NOT NULL,
+    value   text NOT NULL,
+    reason  text NOT NULL,
+    set_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    set_by  text NOT NULL DEFAULT SESSION_USER,
+    CONSTRAINT policy_pkey PRIMARY KEY (name),
+    CONSTRAINT policy_name_check
+        CHECK (name OPERATOR(pg_catalog.=) ANY (ARRAY['first_use', 'max_key_lifetime']::text[])),
+    CONSTRAINT policy_first_use_check
+        CHECK (name OPERATOR(pg_catalog.<>) 'first_use'
+               OR value OPERATOR(pg_catalog.=) ANY (ARRAY['bind', 'reject']::text[]))
+);
+
+COMMENT ON TABLE mtcbind.policy IS
+    'Security policy stored with the data (travels with pg_dump); it can only tighten the mtcbind.* settings';
+
+-- The audit trail: every change to a binding, to the blocklist and to the
+-- policy, every refusal, every issued key (never the key), every purge.
+-- Append-only.  Partitioned by day (mtcbind.maintain_event_log) so that
+-- retention drops whole days (mtcbind.purge_events) instead of deleting
+-- rows; events of days without a partition land in binding_event_default.
+-- Indexes live on each partition, not on this parent, so that pg_dump can
+-- restore partitions made after CREATE EXTENSION.
+CREATE SEQUENCE mtcbind.binding_event_event_id_seq;
+
+CREATE TABLE mtcbind.binding_event (
+    event_id             bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.binding_event_event_id_seq'::pg_catalog.regclass),
+    occurred_at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    binding_id           bigint,
+    iccid                mtcbind.iccid,
+    imei                 mtcbind.imei,
+    imsi                 mtcbind.imsi,
+    previous_iccid       mtcbind.iccid,
+    key_expires_at       timestamptz,
+    event                text NOT NULL,
+    terminal_id          text,
+    previous_terminal_id text,
+    reason               text,
+    actor                text NOT NULL DEFAULT SESSION_USER,
+    naf_id               bytea,
+    detail               jsonb,
+    CONSTRAINT binding_event_event_check CHECK (event OPERATOR(pg_catalog.=) ANY (ARRAY[
+        'bound', 'unbound', 'rebound', 'attribute_changed', 'updated', 'truncated',
+        'key_issued', 'rejected', 'transfer_authorized', 'transfer_revoked',
+        'blocked', 'unblocked', 'policy_changed', 'events_purged']::text[]))
+) PARTITION BY RANGE (occurred_at);
+ALTER SEQUENCE mtcbind.binding_event_event_id_seq OWNED BY mtcbind.binding_event.event_id;
+
+COMMENT ON TABLE mtcbind.binding_event IS
+    'Append-only audit log: changes (by any means), refusals, key issues (never key material); partitioned by day';
+
+CREATE TABLE mtcbind.binding_event_default PARTITION OF mtcbind.binding_event DEFAULT;
 
 -- pg_dump keeps the data of these tables (extension tables are otherwise
--- dumped empty) and the positions of their sequences.
+-- dumped empty) and the positions of their sequences.  Day partitions are
+-- made after CREATE EXTENSION, belong to no extension, and are dumped as
+-- ordinary tables.
 SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding', '');
 SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding_binding_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding_event', '');
-SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding_event_event_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.blocklist', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.blocklist_block_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('mtcbind.transfer_authorization', '');
 SELECT pg_catalog.pg_extension_config_dump('mtcbind.transfer_authorization_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.policy', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding_event_default', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.binding_event_event_id_seq', '');
 
 ------------------------------------------------------------------------------
--- Audit triggers
+-- Triggers (C, src/audit.c and src/blocks.c).  Every trigger function runs
+-- as the extension's owner with a pinned search_path, so that a role
+-- granted only INSERT (a loader) is audited the same way, and nothing the
+-- caller's session sets changes what is recorded.
 ------------------------------------------------------------------------------
 
--- Records one event per changed binding row, whoever changed it and how.
--- The reason comes from the setting mtcbind.reason, which the
--- administration functions set for the duration of their own change.
+-- Before a binding is written: refuses a binding_id beyond its sequence
+-- (MB008: later bindings would collide with it) and sets "blocked".
+CREATE FUNCTION mtcbind.binding_guard() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_binding_guard'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+-- After a binding is written: one event per change.
 CREATE FUNCTION mtcbind.binding_audit() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $audit$
-DECLARE
-    kind      text;
-    why       text := nullif(pg_catalog.current_setting('mtcbind.reason', true), '');
-    old_row   jsonb;
-    new_row   jsonb;
-BEGIN
-    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
-        INSERT INTO mtcbind.binding_event (event, reason)
-        VALUES ('truncated', why);
-        RETURN NULL;
-    END IF;
-    IF TG_OP OPERATOR(pg_catalog.<>) 'INSERT' THEN
-        old_row := pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.-) ARRAY['last_key_at', 'key_count', 'updated_at'];
-    END IF;
-    IF TG_OP OPERATOR(pg_catalog.<>) 'DELETE' THEN
-        new_row := pg_catalog.to_jsonb(NEW) OPERATOR(pg_catalog.-) ARRAY['last_key_at', 'key_count', 'updated_at'];
-    END IF;
+    AS 'MODULE_PATHNAME', 'mtcbind_binding_audit'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-        kind := 'bound';
-    ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-        kind := 'unbound';
-    ELSIF OLD.terminal_id IS DISTINCT FROM NEW.terminal_id
-       OR OLD.iccid::text IS DISTINCT FROM NEW.iccid::text THEN
-        kind := 'rebound';
-    ELSIF OLD.imei::text IS DISTINCT FROM NEW.imei::text
-       OR OLD.imeisv::text IS DISTINCT FROM NEW.imeisv::text
-       OR OLD.imsi::text IS DISTINCT FROM NEW.imsi::text THEN
-        kind := 'attribute_changed';
-    ELSE
-        kind := 'updated';
-    END IF;
+-- After the blocklist changes: the flags of the bindings it touches, and
+-- an event.
+CREATE FUNCTION mtcbind.blocklist_audit() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_blocklist_audit'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    INSERT INTO mtcbind.binding_event
-        (event, binding_id, terminal_id, iccid, reason, old_values, new_values)
-    VALUES
-        (kind,
-         CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD.binding_id ELSE NEW.binding_id END,
-         CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD.terminal_id ELSE NEW.terminal_id END,
-         CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD.iccid ELSE NEW.iccid END,
-         why, old_row, new_row);
-    RETURN NULL;
-END
-$audit$;
+-- After the policy changes: other sessions re-read it, and an event.
+CREATE FUNCTION mtcbind.policy_audit() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_policy_audit'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
--- True when a binding_id lies beyond what the table's sequence has handed out.
-CREATE FUNCTION mtcbind._beyond_sequence(binding_id bigint)
-RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $beyond$
-    SELECT binding_id OPERATOR(pg_catalog.>)
-           CASE WHEN s.is_called THEN s.last_value ELSE 0 END
-      FROM mtcbind.binding_binding_id_seq s
-$beyond$;
+-- The audit log is append-only, also for its owner's direct DML; only
+-- mtcbind.purge_events removes events.
+CREATE FUNCTION mtcbind.event_append_only() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_event_append_only'
+    LANGUAGE C SET search_path = pg_catalog, pg_temp;
 
--- A row inserted with its own binding_id beyond the sequence (a DBA's bulk
--- load with ids) moves the sequence past it, so later bindings cannot
--- collide with it.
-CREATE FUNCTION mtcbind.binding_advance_sequence() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $advance$
-BEGIN
-    PERFORM pg_catalog.setval('mtcbind.binding_binding_id_seq'::pg_catalog.regclass, NEW.binding_id);
-    RETURN NEW;
-END
-$advance$;
-
--- A restore (pg_dump output replayed by psql or pg_restore) is the one
--- insert that is not recorded: it runs with an empty search_path and puts
--- rows back with the ids they had, beyond the fresh sequence, while their
--- history comes back with the events.  The WHEN clauses see the session's
--- search_path (a trigger function would see its own pinned one).
-CREATE TRIGGER binding_advance_sequence
-    BEFORE INSERT ON mtcbind.binding
-    FOR EACH ROW
-    WHEN (pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''
-          AND mtcbind._beyond_sequence(NEW.binding_id))
-    EXECUTE FUNCTION mtcbind.binding_advance_sequence();
+-- Also on UPDATE OF blocked: the flag is derived from the blocklist, so a
+-- hand-written value is replaced by the true one.
+CREATE TRIGGER binding_guard
+    BEFORE INSERT OR UPDATE OF binding_id, terminal_id, iccid, imei, blocked ON mtcbind.binding
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_guard();
 
 CREATE TRIGGER binding_audit_insert
     AFTER INSERT ON mtcbind.binding
-    FOR EACH ROW
-    WHEN (pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''
-          OR NOT mtcbind._beyond_sequence(NEW.binding_id))
-    EXECUTE FUNCTION mtcbind.binding_audit();
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_audit();
 
 CREATE TRIGGER binding_audit_delete
     AFTER DELETE ON mtcbind.binding
     FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_audit();
 
--- Key bookkeeping (last_key_at, key_count, updated_at) is not a change of
--- the binding: key issues have their own 'key_issued' events.
+-- Key bookkeeping (last_key_at, key_count, updated_at) and the blocked flag
+-- are not changes of the binding: key issues and blocks have their own
+-- events.  Every other column is listed, so any UPDATE that sets one fires.
 CREATE TRIGGER binding_audit_update
-    AFTER UPDATE ON mtcbind.binding
-    FOR EACH ROW
-    WHEN (ROW(OLD.binding_id, OLD.terminal_id, OLD.iccid::text, OLD.imei::text, OLD.imeisv::text,
-              OLD.imsi::text, OLD.terminal_appli_id, OLD.uicc_appli_id, OLD.note,
-              OLD.created_at, OLD.created_by)
-          IS DISTINCT FROM
-          ROW(NEW.binding_id, NEW.terminal_id, NEW.iccid::text, NEW.imei::text, NEW.imeisv::text,
-              NEW.imsi::text, NEW.terminal_appli_id, NEW.uicc_appli_id, NEW.note,
-              NEW.created_at, NEW.created_by))
-    EXECUTE FUNCTION mtcbind.binding_audit();
+    AFTER UPDATE OF binding_id, terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id,
+                    uicc_appli_id, note, created_at, created_by ON mtcbind.binding
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_audit();
 
 CREATE TRIGGER binding_audit_truncate
     AFTER TRUNCATE ON mtcbind.binding
     FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.binding_audit();
 
--- The audit log is append-only, also for its owner's direct DML.
-CREATE FUNCTION mtcbind.binding_event_append_only() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $append_only$
-BEGIN
-    RAISE EXCEPTION 'mtcbind.binding_event is append-only'
-        USING ERRCODE = 'MB010',
-              DETAIL = pg_catalog.format('%s is not allowed on the audit log.', TG_OP),
-              HINT = 'Archive old events with pg_dump or a copy; see docs/dba-guide.md.';
-END
-$append_only$;
+CREATE TRIGGER blocklist_audit
+    AFTER INSERT OR UPDATE OR DELETE ON mtcbind.blocklist
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.blocklist_audit();
+
+CREATE TRIGGER blocklist_audit_truncate
+    AFTER TRUNCATE ON mtcbind.blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.blocklist_audit();
+
+CREATE TRIGGER policy_audit
+    AFTER INSERT OR UPDATE OR DELETE ON mtcbind.policy
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.policy_audit();
+
+CREATE TRIGGER policy_audit_truncate
+    AFTER TRUNCATE ON mtcbind.policy
+    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.policy_audit();
 
 CREATE TRIGGER binding_event_append_only
     BEFORE UPDATE OR DELETE ON mtcbind.binding_event
-    FOR EACH ROW EXECUTE FUNCTION mtcbind.binding_event_append_only();
-
-CREATE TRIGGER binding_event_no_truncate
-    BEFORE TRUNCATE ON mtcbind.binding_event
-    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.binding_event_append_only();
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.event_append_only();
 
 ------------------------------------------------------------------------------
--- The NAF request (C): decide bind / grant / reject, derive Ks_local
+-- The event log's partitions
+------------------------------------------------------------------------------
+
+-- Gives a partition of binding_event its indexes (the questions a DBA asks:
+-- the history of a card, a device, an IMEI, an event by id) and its
+-- TRUNCATE guard.  Names are derived from the partition's own name.
+CREATE FUNCTION mtcbind._prepare_event_partition(partition_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $prepare$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON mtcbind.%I (event_id)',
+                              partition_name OPERATOR(pg_catalog.||) '_event_id_key', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (iccid, occurred_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_iccid_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (terminal_id, occurred_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_terminal_id_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (imei) WHERE imei IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_imei_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (previous_terminal_id) WHERE previous_terminal_id IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_prev_terminal_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (previous_iccid) WHERE previous_iccid IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_prev_iccid_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE TRIGGER binding_event_no_truncate BEFORE TRUNCATE ON mtcbind.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only()',
+                              partition_name);
+END
+$prepare$;
+
+SELECT mtcbind._prepare_event_partition('binding_event_default');
+-- The default partition collects days that have no partition of their
+-- own; purging it deletes by time.
+CREATE INDEX binding_event_default_occurred_at_idx ON mtcbind.binding_event_default (occurred_at);
+
+-- Takes ACCESS EXCLUSIVE on a table of the event log (with its partitions)
+-- without queueing for it: a waiting request for that lock would make every
+-- event insert queue behind it, and key requests stall.  Retries for about
+-- five seconds while others hold a lock on it, then gives up with 55P03.
+CREATE FUNCTION mtcbind._lock_event_table(target regclass)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $lock$
+BEGIN
+    FOR attempt IN 1..50 LOOP
+        BEGIN
+            EXECUTE pg_catalog.format('LOCK TABLE %s IN ACCESS EXCLUSIVE MODE NOWAIT', target);
+            RETURN;
+        EXCEPTION WHEN lock_not_available THEN
+            PERFORM pg_catalog.pg_sleep(0.1);
+        END;
+    END LOOP;
+    RAISE EXCEPTION '% is in use by other transactions; nothing was changed', target
+        USING ERRCODE = 'lock_not_available',
+              DETAIL = 'Changing the event log''s partitions needs a moment with no other transaction using the table; key requests are not made to wait for it.',
+              HINT = 'Try again later; look for long-running transactions in pg_stat_activity.';
+END
+$lock$;
+
+-- Makes the day partitions (UTC days) from today to days_ahead days ahead
+-- that do not exist yet.  Run it daily (pg_cron, cron); returns how many it
+-- made.  A day whose events already sit in the default partition is left
+-- there, with a NOTICE.
+CREATE FUNCTION mtcbind.maintain_event_log(days_ahead integer DEFAULT 7)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+AS $maintain$
+DECLARE
+    today     date := (pg_catalog.clock_timestamp() AT TIME ZONE 'UTC')::date;
+    day       date;
+    part      text;
+    day_start text;
+    day_end   text;
+    made      integer := 0;
+BEGIN
+    IF days_ahead IS NULL THEN
+        RAISE EXCEPTION 'days_ahead must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF days_ahead OPERATOR(pg_catalog.<) 0 OR days_ahead OPERATOR(pg_catalog.>) 366 THEN
+        RAISE EXCEPTION 'days_ahead must be between 0 and 366'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 0..days_ahead LOOP
+        day := today OPERATOR(pg_catalog.+) i;
+        part := 'binding_event_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_class c
+                               WHERE c.relname OPERATOR(pg_catalog.=) part
+                                 AND c.relnamespace OPERATOR(pg_catalog.=) 'mtcbind'::pg_catalog.regnamespace);
+        day_start := pg_catalog.to_char(day, 'YYYY-MM-DD') OPERATOR(pg_catalog.||) ' 00:00:00+00';
+        day_end := pg_catalog.to_char(day OPERATOR(pg_catalog.+) 1, 'YYYY-MM-DD') OPERATOR(pg_catalog.||) ' 00:00:00+00';
+        IF EXISTS (SELECT FROM mtcbind.binding_event_default e
+                    WHERE e.occurred_at OPERATOR(pg_catalog.>=) day_start::timestamptz
+                      AND e.occurred_at OPERATOR(pg_catalog.<) day_end::timestamptz) THEN
+            RAISE NOTICE 'events of % are in binding_event_default already; that day gets no partition', day;
+            CONTINUE;
+        END IF;
+        -- Made apart and attached: ATTACH PARTITION takes only SHARE UPDATE
+        -- EXCLUSIVE on binding_event, so event inserts go on meanwhile.  It
+        -- checks the default partition, which it locks exclusively.
+        EXECUTE pg_catalog.format('CREATE TABLE mtcbind.%I (LIKE mtcbind.binding_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                                  part);
+        PERFORM mtcbind._prepare_event_partition(part);
+        PERFORM mtcbind._lock_event_table('mtcbind.binding_event_default');
+        EXECUTE pg_catalog.format('ALTER TABLE mtcbind.binding_event ATTACH PARTITION mtcbind.%I FOR VALUES FROM (%L) TO (%L)',
+                                  part, day_start, day_end);
+        made := made OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN made;
+END
+$maintain$;
+
+COMMENT ON FUNCTION mtcbind.maintain_event_log(integer) IS
+    'Creates the missing daily partitions of mtcbind.binding_event from today to days_ahead; run daily';
+
+-- The reason rule every administration function applies (src/args.c): given,
+-- not blank, at most 1000 octets.  For the PL/pgSQL functions.
+CREATE FUNCTION mtcbind._check_reason(reason text)
+RETURNS void
+    AS 'MODULE_PATHNAME', 'mtcbind_check_reason'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+-- Deletes events before cutoff (of the given kinds, or all) from one
+-- partition or from the whole log; the one way past the append-only guard.
+CREATE FUNCTION mtcbind._delete_events(target regclass, cutoff timestamptz, kinds text[])
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'mtcbind_delete_events'
+    LANGUAGE C VOLATILE CALLED ON NULL INPUT
+    SET search_path = pg_catalog, pg_temp;
+
+-- The retention path.  Without kinds: drops every day partition that ends
+-- before now - older_than (so at least older_than of history is kept), and
+-- deletes older rows from the default partition.  With kinds (for example
+-- '{rejected}' after a flood from a rogue client): deletes the events of
+-- those kinds older than that from every partition.  Records an
+-- events_purged event either way.  Granted to no one: a superuser runs it
+-- or grants it deliberately.
+CREATE FUNCTION mtcbind.purge_events(older_than interval, reason text, kinds text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+-- the drop guard lets the retention path drop day partitions that hold events
+SET mtcbind.allow_drop_with_data = on
+AS $purge$
+DECLARE
+    cutoff   timestamptz;
+    part     record;
+    rows     bigint;
+    removed  bigint := 0;
+    dropped  text[] := '{}';
+    part_name text;
+    unknown  text;
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF older_than OPERATOR(pg_catalog.<) interval '0'
+       OR older_than OPERATOR(pg_catalog.>) interval '1000 years' THEN
+        RAISE EXCEPTION 'older_than must be an interval from zero to 1000 years'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM mtcbind._check_reason(reason);
+    IF kinds IS NOT NULL THEN
+        SELECT k INTO unknown FROM pg_catalog.unnest(kinds) k
+         WHERE k IS NULL OR NOT k OPERATOR(pg_catalog.=) ANY (ARRAY[
+               'bound', 'unbound', 'rebound', 'attribute_changed', 'updated', 'truncated',
+               'key_issued', 'rejected', 'transfer_authorized', 'transfer_revoked',
+               'blocked', 'unblocked', 'policy_changed', 'events_purged']::text[])
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'kinds contains %, which is not an event kind',
+                coalesce(pg_catalog.quote_literal(pg_catalog.left(unknown, 40)), 'NULL')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    cutoff := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) older_than;
+
+    IF kinds IS NULL THEN
+        -- The default partition's old rows first: a DELETE, no table lock.
+        removed := mtcbind._delete_events('mtcbind.binding_event_default', cutoff, NULL);
+        -- Partitions of past days get no new rows: count them before locking.
+        -- (The bounds print in ISO and UTC: the function's own settings.)
+        FOR part IN
+            SELECT c.relname,
+                   pg_catalog.substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                        'TO \(''([^'']+)''\)')::timestamptz AS day_end
+              FROM pg_catalog.pg_inherits i
+              JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+             WHERE i.inhparent OPERATOR(pg_catalog.=) 'mtcbind.binding_event'::pg_catalog.regclass
+               AND c.relname OPERATOR(pg_catalog.<>) 'binding_event_default'
+             ORDER BY 2
+        LOOP
+            CONTINUE WHEN part.day_end IS NULL OR part.day_end OPERATOR(pg_catalog.>) cutoff;
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM mtcbind.%I', part.relname) INTO rows;
+            removed := removed OPERATOR(pg_catalog.+) rows;
+            dropped := dropped OPERATOR(pg_catalog.||) part.relname::text;
+        END LOOP;
+        -- Dropping a partition locks the whole log: only when it is free,
+        -- and then only for the drops.
+        IF pg_catalog.cardinality(dropped) OPERATOR(pg_catalog.>) 0 THEN
+            PERFORM mtcbind._lock_event_table('mtcbind.binding_event');
+            FOREACH part_name IN ARRAY dropped LOOP
+                EXECUTE pg_catalog.format('DROP TABLE mtcbind.%I', part_name);
+            END LOOP;
+        END IF;
+    ELSE
+        removed := mtcbind._delete_events('mtcbind.binding_event', cutoff, kinds);
+    END IF;
+
+    INSERT INTO mtcbind.binding_event (event, reason, detail)
+    VALUES ('events_purged', reason,
+            pg_catalog.jsonb_build_object('cutoff', cutoff, 'kinds', kinds,
+                                          'partitions_dropped', dropped, 'events_removed', removed));
+    RETURN removed;
+END
+$purge$;
+
+COMMENT ON FUNCTION mtcbind.purge_events(interval, text, text[]) IS
+    'Retention: removes events older than older_than (whole day partitions, or only the given kinds) and records the purge';
+
+------------------------------------------------------------------------------
+-- The NAF request (C, src/request.c): decide bind / grant / reject, derive
+-- Ks_local
 ------------------------------------------------------------------------------
 CREATE FUNCTION mtcbind.request_key(
     naf_id            bytea,
@@ -883,11 +1242,10 @@ COMMENT ON FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, m
     'Ks_local establishment at the NAF Key Center: binds, grants or rejects; one row always';
 
 ------------------------------------------------------------------------------
--- Administration
+-- Administration (C, src/admin.c and src/blocks.c): every rule shared with
+-- request_key lives once, in src/decision.c.
 ------------------------------------------------------------------------------
 
--- Pre-provisions a binding.  Returns the id of the (new or existing) binding
--- of exactly this pair; MB001/MB002 when either side is bound elsewhere.
 CREATE FUNCTION mtcbind.bind(
     terminal_id text,
     iccid       mtcbind.iccid,
@@ -896,360 +1254,111 @@ CREATE FUNCTION mtcbind.bind(
     imsi        mtcbind.imsi   DEFAULT NULL,
     note        text           DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $bind$
-DECLARE
-    device_imei mtcbind.imei := imei;
-    new_id      bigint;
-    held        mtcbind.binding;
-    other       mtcbind.binding;
-    unexplained integer := 0;
-BEGIN
-    PERFORM mtcbind._check_terminal_id(terminal_id, 'terminal_id');
-    IF iccid IS NULL THEN
-        RAISE EXCEPTION 'iccid must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF imeisv IS NOT NULL THEN
-        IF device_imei IS NULL THEN
-            device_imei := mtcbind.imei(imeisv);
-        ELSIF mtcbind.imei(imeisv) OPERATOR(mtcbind.<>) device_imei THEN
-            RAISE EXCEPTION 'imeisv does not belong to imei'
-                USING ERRCODE = 'invalid_parameter_value',
-                      DETAIL = pg_catalog.format('IMEISV %s names the device with IMEI %s, not %s.',
-                                                 imeisv, mtcbind.imei(imeisv), device_imei);
-        END IF;
-    END IF;
-    PERFORM pg_catalog.set_config('mtcbind.reason',
-                                  coalesce(note, 'pre-provisioned with mtcbind.bind'), true);
+AS 'MODULE_PATHNAME', 'mtcbind_bind'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    -- Concurrent binds of the same pair settle here: one inserts, the other
-    -- finds its row on the next pass.
-    FOR attempt IN 1..5 LOOP
-        SELECT * INTO held FROM mtcbind.binding b
-         WHERE b.terminal_id OPERATOR(pg_catalog.=) bind.terminal_id
-            OR b.iccid OPERATOR(mtcbind.=) bind.iccid
-            OR b.imei OPERATOR(mtcbind.=) device_imei
-            OR b.imsi OPERATOR(mtcbind.=) bind.imsi
-         ORDER BY (b.iccid OPERATOR(mtcbind.=) bind.iccid) DESC
-         LIMIT 1;
-        IF FOUND THEN
-            IF held.iccid OPERATOR(mtcbind.=) bind.iccid
-               AND held.terminal_id OPERATOR(pg_catalog.=) bind.terminal_id THEN
-                -- The pair itself: its recorded identities must agree.
-                IF held.imei OPERATOR(mtcbind.<>) device_imei THEN
-                    RAISE EXCEPTION 'device % is bound with another IMEI', bind.terminal_id
-                        USING ERRCODE = 'MB001',
-                              DETAIL = pg_catalog.format('Binding %s records IMEI %s for terminal_id %s, not %s.',
-                                                         held.binding_id, held.imei, held.terminal_id, device_imei);
-                END IF;
-                IF held.imsi OPERATOR(mtcbind.<>) bind.imsi THEN
-                    RAISE EXCEPTION 'UICC % is bound with another IMSI', bind.iccid
-                        USING ERRCODE = 'MB002',
-                              DETAIL = pg_catalog.format('Binding %s records IMSI %s for ICCID %s, not %s.',
-                                                         held.binding_id, held.imsi, held.iccid, bind.imsi);
-                END IF;
-                -- Identities given now and not recorded yet are added.
-                IF (device_imei IS NOT NULL AND held.imei IS NULL)
-                   OR (bind.imsi IS NOT NULL AND held.imsi IS NULL)
-                   OR (bind.imeisv IS NOT NULL
-                       AND (held.imeisv IS NULL OR held.imeisv OPERATOR(mtcbind.<>) bind.imeisv)) THEN
-                    BEGIN
-                        UPDATE mtcbind.binding b
-                           SET imei = coalesce(b.imei, device_imei),
-                               imsi = coalesce(b.imsi, bind.imsi),
-                               imeisv = coalesce(bind.imeisv, b.imeisv),
-                               updated_at = pg_catalog.now()
-                         WHERE b.binding_id OPERATOR(pg_catalog.=) held.binding_id;
-                    EXCEPTION WHEN unique_violation THEN
-                        -- the IMEI or IMSI belongs to another binding: name it
-                        SELECT * INTO other FROM mtcbind.binding b
-                         WHERE b.binding_id OPERATOR(pg_catalog.<>) held.binding_id
-                           AND (b.imei OPERATOR(mtcbind.=) device_imei
-                                OR b.imsi OPERATOR(mtcbind.=) bind.imsi)
-                         LIMIT 1;
-                        IF FOUND THEN
-                            PERFORM mtcbind._raise_conflict(other, bind.terminal_id, bind.iccid,
-                                                            device_imei, bind.imsi);
-                        END IF;
-                        RAISE;
-                    END;
-                END IF;
-                RETURN held.binding_id;
-            END IF;
-            PERFORM mtcbind._raise_conflict(held, bind.terminal_id, bind.iccid, device_imei, bind.imsi);
-        END IF;
+COMMENT ON FUNCTION mtcbind.bind(text, mtcbind.iccid, mtcbind.imei, mtcbind.imeisv, mtcbind.imsi, text) IS
+    'Pre-provisions a binding; returns its id (the existing one for a pair already bound to each other); MB001/MB002 on conflict';
 
-        INSERT INTO mtcbind.binding (terminal_id, iccid, imei, imeisv, imsi, note)
-        VALUES (bind.terminal_id, bind.iccid, device_imei, bind.imeisv, bind.imsi, bind.note)
-        ON CONFLICT DO NOTHING
-        RETURNING binding.binding_id INTO new_id;
-        IF new_id IS NOT NULL THEN
-            RETURN new_id;
-        END IF;
-        -- Nothing held any identity, yet the insert conflicted: twice means
-        -- the id sequence is behind the ids in the table, not a race.
-        IF held IS NULL THEN
-            unexplained := unexplained OPERATOR(pg_catalog.+) 1;
-            IF unexplained OPERATOR(pg_catalog.>=) 2 THEN
-                PERFORM mtcbind._raise_sequence_behind();
-            END IF;
-        END IF;
-    END LOOP;
-    RAISE EXCEPTION 'could not settle the binding of terminal_id % after concurrent changes', terminal_id
-        USING ERRCODE = 'serialization_failure';
-END
-$bind$;
-
--- Removes the binding of a UICC.  True if there was one.
 CREATE FUNCTION mtcbind.unbind(iccid mtcbind.iccid, reason text)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $unbind$
-DECLARE
-    gone bigint;
-BEGIN
-    IF iccid IS NULL THEN
-        RAISE EXCEPTION 'iccid must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM mtcbind._check_reason(reason);
-    PERFORM pg_catalog.set_config('mtcbind.reason', reason, true);
+AS 'MODULE_PATHNAME', 'mtcbind_unbind'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    DELETE FROM mtcbind.binding b WHERE b.iccid OPERATOR(mtcbind.=) unbind.iccid
-    RETURNING b.binding_id INTO gone;
-    IF gone IS NULL THEN
-        RETURN false;
-    END IF;
-    PERFORM mtcbind._revoke_transfers(unbind.iccid, 'binding removed: ' OPERATOR(pg_catalog.||) reason);
-    RETURN true;
-END
-$unbind$;
+COMMENT ON FUNCTION mtcbind.unbind(mtcbind.iccid, text) IS
+    'Frees a UICC and its device for new bindings (a card reused); for a stolen, lost or retired card use block_uicc';
 
--- Allows the next request_key for this UICC from new_terminal_id (or from
--- any unbound device when NULL) within valid_for to move the binding.
 CREATE FUNCTION mtcbind.authorize_transfer(
     iccid           mtcbind.iccid,
     new_terminal_id text     DEFAULT NULL,
     valid_for       interval DEFAULT '1 day',
     reason          text     DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $authorize$
-DECLARE
-    held   mtcbind.binding;
-    other  mtcbind.binding;
-    new_id bigint;
-BEGIN
-    IF iccid IS NULL THEN
-        RAISE EXCEPTION 'iccid must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF new_terminal_id IS NOT NULL THEN
-        PERFORM mtcbind._check_terminal_id(new_terminal_id, 'new_terminal_id');
-    END IF;
-    IF valid_for IS NULL OR valid_for OPERATOR(pg_catalog.<=) interval '0' THEN
-        RAISE EXCEPTION 'valid_for must be a positive interval'
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+AS 'MODULE_PATHNAME', 'mtcbind_authorize_transfer'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    -- Locking the binding row serialises concurrent authorisations, unbinds
-    -- and transfers of the same UICC.
-    SELECT * INTO held FROM mtcbind.binding b
-     WHERE b.iccid OPERATOR(mtcbind.=) authorize_transfer.iccid
-     FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'UICC % is not bound', iccid
-            USING ERRCODE = 'MB003',
-                  HINT = 'An unbound UICC needs no transfer: its next request binds it.';
-    END IF;
-    IF new_terminal_id IS NOT NULL THEN
-        IF held.terminal_id OPERATOR(pg_catalog.=) new_terminal_id THEN
-            RAISE EXCEPTION 'UICC % is already bound to terminal_id %', iccid, new_terminal_id
-                USING ERRCODE = 'MB004';
-        END IF;
-        SELECT * INTO other FROM mtcbind.binding b
-         WHERE b.terminal_id OPERATOR(pg_catalog.=) new_terminal_id;
-        IF FOUND THEN
-            RAISE EXCEPTION 'device % is bound elsewhere', new_terminal_id
-                USING ERRCODE = 'MB001',
-                      DETAIL = pg_catalog.format('terminal_id %s is in binding %s with ICCID %s.',
-                                                 other.terminal_id, other.binding_id, other.iccid);
-        END IF;
-    END IF;
+COMMENT ON FUNCTION mtcbind.authorize_transfer(mtcbind.iccid, text, interval, text) IS
+    'Lets the next request_key for this UICC from new_terminal_id (or any unbound device) within valid_for move the binding, once';
 
-    PERFORM mtcbind._revoke_transfers(authorize_transfer.iccid, 'superseded by a new authorisation');
-    INSERT INTO mtcbind.transfer_authorization
-        (binding_id, iccid, new_terminal_id, valid_until, reason)
-    VALUES
-        (held.binding_id, authorize_transfer.iccid, new_terminal_id,
-         pg_catalog.now() OPERATOR(pg_catalog.+) valid_for, reason)
-    RETURNING transfer_authorization.authorization_id INTO new_id;
-
-    INSERT INTO mtcbind.binding_event (event, binding_id, terminal_id, iccid, reason, detail)
-    VALUES ('transfer_authorized', held.binding_id, held.terminal_id, held.iccid, reason,
-            pg_catalog.jsonb_build_object('authorization_id', new_id,
-                                          'new_terminal_id', new_terminal_id,
-                                          'valid_until', pg_catalog.now() OPERATOR(pg_catalog.+) valid_for));
-    RETURN new_id;
-END
-$authorize$;
-
--- Moves the binding of a UICC to another device now (a damaged device
--- replaced).  The device's hardware identities are cleared; the new
--- device's are recorded at its first request.
 CREATE FUNCTION mtcbind.rebind(iccid mtcbind.iccid, new_terminal_id text, reason text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $rebind$
-DECLARE
-    held  mtcbind.binding;
-    other mtcbind.binding;
-BEGIN
-    IF iccid IS NULL THEN
-        RAISE EXCEPTION 'iccid must not be NULL' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM mtcbind._check_terminal_id(new_terminal_id, 'new_terminal_id');
-    PERFORM mtcbind._check_reason(reason);
+AS 'MODULE_PATHNAME', 'mtcbind_rebind'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
-    SELECT * INTO held FROM mtcbind.binding b
-     WHERE b.iccid OPERATOR(mtcbind.=) rebind.iccid
-     FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'UICC % is not bound', iccid
-            USING ERRCODE = 'MB003',
-                  HINT = 'Use mtcbind.bind to bind an unbound UICC.';
-    END IF;
-    IF held.terminal_id OPERATOR(pg_catalog.=) new_terminal_id THEN
-        -- Kept where it is: a pending transfer elsewhere is void too.
-        PERFORM mtcbind._revoke_transfers(rebind.iccid, 'binding kept by mtcbind.rebind: ' OPERATOR(pg_catalog.||) reason);
-        RETURN held.binding_id;
-    END IF;
-    SELECT * INTO other FROM mtcbind.binding b
-     WHERE b.terminal_id OPERATOR(pg_catalog.=) new_terminal_id;
-    IF FOUND THEN
-        RAISE EXCEPTION 'device % is bound elsewhere', new_terminal_id
-            USING ERRCODE = 'MB001',
-                  DETAIL = pg_catalog.format('terminal_id %s is in binding %s with ICCID %s.',
-                                             other.terminal_id, other.binding_id, other.iccid);
-    END IF;
+COMMENT ON FUNCTION mtcbind.rebind(mtcbind.iccid, text, text) IS
+    'Moves the binding of a UICC to another device now; the new device''s identities are recorded at its first request';
 
-    PERFORM pg_catalog.set_config('mtcbind.reason', reason, true);
-    BEGIN
-        UPDATE mtcbind.binding b
-           SET terminal_id = new_terminal_id, imei = NULL, imeisv = NULL,
-               terminal_appli_id = '', updated_at = pg_catalog.now()
-         WHERE b.binding_id OPERATOR(pg_catalog.=) held.binding_id;
-    EXCEPTION WHEN unique_violation THEN
-        RAISE EXCEPTION 'device % is bound elsewhere', new_terminal_id
-            USING ERRCODE = 'MB001',
-                  DETAIL = 'It was bound by a concurrent transaction.';
-    END;
-    PERFORM mtcbind._revoke_transfers(rebind.iccid, 'binding moved by mtcbind.rebind');
-    RETURN held.binding_id;
-END
-$rebind$;
+CREATE FUNCTION mtcbind.block_uicc(iccid mtcbind.iccid, reason text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'mtcbind_block_uicc'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.block_uicc(mtcbind.iccid, text) IS
+    'Blocks a card (stolen, lost, retired): no request gets a key with it and nothing can bind it until unblock_uicc';
+
+CREATE FUNCTION mtcbind.block_device(terminal_id text, reason text, imei mtcbind.imei DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'mtcbind_block_device'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.block_device(text, text, mtcbind.imei) IS
+    'Blocks a device by terminal_id and by IMEI (given, or recorded on its binding); terminal_id may be NULL to block an IMEI alone';
+
+CREATE FUNCTION mtcbind.unblock_uicc(iccid mtcbind.iccid, reason text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mtcbind_unblock_uicc'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.unblock_uicc(mtcbind.iccid, text) IS
+    'Lifts the block of a card; true if there was one';
+
+CREATE FUNCTION mtcbind.unblock_device(terminal_id text, reason text, imei mtcbind.imei DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'mtcbind_unblock_device'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.unblock_device(text, text, mtcbind.imei) IS
+    'Lifts the block of a device (its terminal_id and the IMEI blocked with it, or an IMEI alone); true if there was one';
+
+CREATE FUNCTION mtcbind.set_policy(name text, value text, reason text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'mtcbind_set_policy'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.set_policy(text, text, text) IS
+    'Sets (value) or removes (NULL) a policy stored with the data: first_use (bind | reject), max_key_lifetime (an interval)';
+
+CREATE FUNCTION mtcbind.settings(
+    OUT name text, OUT setting text, OUT database_policy text, OUT in_effect text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'mtcbind_settings'
+LANGUAGE C STABLE PARALLEL UNSAFE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.settings() IS
+    'Each mtcbind setting, the database policy for it, and what request_key uses';
 
 ------------------------------------------------------------------------------
--- Internal helpers of the administration functions
+-- DROP EXTENSION must not silently destroy bindings and their history
 ------------------------------------------------------------------------------
-CREATE FUNCTION mtcbind._check_terminal_id(value text, argument text)
-RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $check$
-BEGIN
-    IF value IS NULL THEN
-        RAISE EXCEPTION '% must not be NULL', argument USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF value OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION '% must not be empty', argument USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF pg_catalog.octet_length(value) OPERATOR(pg_catalog.>) 255 THEN
-        RAISE EXCEPTION '% is too long', argument
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = pg_catalog.format('It has %s octets; at most 255 are allowed.',
-                                             pg_catalog.octet_length(value));
-    END IF;
-END
-$check$;
+CREATE FUNCTION mtcbind.drop_guard() RETURNS event_trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_drop_guard'
+    LANGUAGE C SET search_path = pg_catalog, pg_temp;
 
-CREATE FUNCTION mtcbind._check_reason(reason text)
-RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $check$
-BEGIN
-    IF reason IS NULL OR pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-        RAISE EXCEPTION 'reason must be given'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The reason is recorded in the audit log.';
-    END IF;
-END
-$check$;
-
--- Raises MB001 or MB002 for a binding that holds one of the identities.
-CREATE FUNCTION mtcbind._raise_conflict(held mtcbind.binding, terminal_id text, iccid mtcbind.iccid,
-                                        imei mtcbind.imei, imsi mtcbind.imsi)
-RETURNS void
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $conflict$
-BEGIN
-    IF held.terminal_id OPERATOR(pg_catalog.=) terminal_id
-       OR held.imei OPERATOR(mtcbind.=) imei THEN
-        RAISE EXCEPTION 'device % is bound elsewhere', terminal_id
-            USING ERRCODE = 'MB001',
-                  DETAIL = pg_catalog.format('Binding %s holds terminal_id %s (IMEI %s) with ICCID %s.',
-                                             held.binding_id, held.terminal_id,
-                                             coalesce(held.imei::text, 'not recorded'), held.iccid);
-    END IF;
-    RAISE EXCEPTION 'UICC % is bound elsewhere', iccid
-        USING ERRCODE = 'MB002',
-              DETAIL = pg_catalog.format('Binding %s holds ICCID %s (IMSI %s) with terminal_id %s.',
-                                         held.binding_id, held.iccid,
-                                         coalesce(held.imsi::text, 'not recorded'), held.terminal_id);
-END
-$conflict$;
-
--- Raised when inserts keep failing on binding_id alone: the sequence was
--- set back below ids already in the table.
-CREATE FUNCTION mtcbind._raise_sequence_behind()
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $behind$
-BEGIN
-    RAISE EXCEPTION 'mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding'
-        USING ERRCODE = 'MB005',
-              DETAIL = 'New bindings draw ids that are already taken.',
-              HINT = 'As the owner: SELECT pg_catalog.setval(''mtcbind.binding_binding_id_seq'', (SELECT max(binding_id) FROM mtcbind.binding));';
-END
-$behind$;
-
--- Revokes the open transfer authorisation of a UICC, if any.
-CREATE FUNCTION mtcbind._revoke_transfers(iccid mtcbind.iccid, why text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $revoke$
-DECLARE
-    gone mtcbind.transfer_authorization;
-BEGIN
-    FOR gone IN
-        UPDATE mtcbind.transfer_authorization t
-           SET revoked_at = pg_catalog.now()
-         WHERE t.iccid OPERATOR(mtcbind.=) _revoke_transfers.iccid
-           AND t.used_at IS NULL AND t.revoked_at IS NULL
-        RETURNING t.*
-    LOOP
-        INSERT INTO mtcbind.binding_event (event, binding_id, iccid, reason, detail)
-        VALUES ('transfer_revoked', gone.binding_id, gone.iccid, why,
-                pg_catalog.jsonb_build_object('authorization_id', gone.authorization_id));
-    END LOOP;
-END
-$revoke$;
+CREATE EVENT TRIGGER mtcbind_drop_guard ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP OWNED', 'DROP TABLE')
+    EXECUTE FUNCTION mtcbind.drop_guard();
+-- Also with session_replication_role = replica (a restore, pg_restore --clean).
+ALTER EVENT TRIGGER mtcbind_drop_guard ENABLE ALWAYS;
 
 ------------------------------------------------------------------------------
 -- A view for people
@@ -1261,6 +1370,7 @@ SELECT b.binding_id,
        b.imei,
        b.imeisv,
        b.imsi,
+       b.blocked,
        b.created_at,
        b.created_by,
        pg_catalog.date_trunc('second', pg_catalog.now() OPERATOR(pg_catalog.-) b.created_at) AS age,
@@ -1274,7 +1384,7 @@ SELECT b.binding_id,
        b.note
   FROM mtcbind.binding b;
 
-COMMENT ON VIEW mtcbind.bindings IS 'One readable row per binding, with its age and last key issue';
+COMMENT ON VIEW mtcbind.bindings IS 'One readable row per binding, with its age, last key issue and block';
 
 ------------------------------------------------------------------------------
 -- Privileges: nothing beyond the pure functions is PUBLIC
@@ -1287,15 +1397,24 @@ REVOKE ALL ON FUNCTION mtcbind.bind(text, mtcbind.iccid, mtcbind.imei, mtcbind.i
 REVOKE ALL ON FUNCTION mtcbind.unbind(mtcbind.iccid, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.authorize_transfer(mtcbind.iccid, text, interval, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.rebind(mtcbind.iccid, text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind.binding_audit() FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind.binding_event_append_only() FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind._check_terminal_id(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.block_uicc(mtcbind.iccid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.block_device(text, text, mtcbind.imei) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.unblock_uicc(mtcbind.iccid, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.unblock_device(text, text, mtcbind.imei) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.set_policy(text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.settings() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.maintain_event_log(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.purge_events(interval, text, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._delete_events(regclass, timestamptz, text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._prepare_event_partition(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._lock_event_table(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._check_reason(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind._raise_conflict(mtcbind.binding, text, mtcbind.iccid, mtcbind.imei, mtcbind.imsi) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind._revoke_transfers(mtcbind.iccid, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind._raise_sequence_behind() FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind._beyond_sequence(bigint) FROM PUBLIC;
-REVOKE ALL ON FUNCTION mtcbind.binding_advance_sequence() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.binding_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.binding_audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.blocklist_audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.policy_audit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.event_append_only() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.drop_guard() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, mtcbind.iccid,
     mtcbind.imei, mtcbind.imeisv, mtcbind.imsi, text, text) TO mtcbind_naf;
@@ -1304,8 +1423,14 @@ GRANT EXECUTE ON FUNCTION mtcbind.bind(text, mtcbind.iccid, mtcbind.imei, mtcbin
 GRANT EXECUTE ON FUNCTION mtcbind.unbind(mtcbind.iccid, text) TO mtcbind_admin;
 GRANT EXECUTE ON FUNCTION mtcbind.authorize_transfer(mtcbind.iccid, text, interval, text) TO mtcbind_admin;
 GRANT EXECUTE ON FUNCTION mtcbind.rebind(mtcbind.iccid, text, text) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.block_uicc(mtcbind.iccid, text) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.block_device(text, text, mtcbind.imei) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.unblock_uicc(mtcbind.iccid, text) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.unblock_device(text, text, mtcbind.imei) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.maintain_event_log(integer) TO mtcbind_admin;
+GRANT EXECUTE ON FUNCTION mtcbind.settings() TO mtcbind_admin, mtcbind_auditor;
 GRANT SELECT ON mtcbind.binding, mtcbind.binding_event, mtcbind.transfer_authorization,
-                mtcbind.bindings TO mtcbind_admin;
+                mtcbind.blocklist, mtcbind.policy, mtcbind.bindings TO mtcbind_admin;
 
 GRANT SELECT ON mtcbind.binding, mtcbind.binding_event, mtcbind.transfer_authorization,
-                mtcbind.bindings TO mtcbind_auditor;
+                mtcbind.blocklist, mtcbind.policy, mtcbind.bindings TO mtcbind_auditor;

@@ -24,7 +24,7 @@ ${CC:-cc} -O2 -Wall -Wextra -Werror -DMTCBIND_KDF_STANDALONE -Isrc -o "$work/kdf
 raw_us=$(awk '$1 == "raw_rekey" { print $2 }' "$work/raw.txt")
 
 echo "== SQL on a throwaway PostgreSQL 15 server"
-pg_virtualenv -o "jit=off" -o "max_parallel_workers_per_gather=0" \
+pg_virtualenv -t -o "jit=off" -o "max_parallel_workers_per_gather=0" \
     psql -X -q -v rows="$rows" -v raw_us="$raw_us" -f test/bench/kdf_bench.sql
 
 echo "OpenSSL: $(openssl version); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"

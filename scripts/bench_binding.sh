@@ -9,7 +9,7 @@ secs=${1:-10}
 if [ -z "${MTCBIND_BENCH_IN_VENV:-}" ]; then
     bash scripts/setup.sh
     export PATH=/usr/lib/postgresql/15/bin:$PATH
-    MTCBIND_BENCH_IN_VENV=1 exec pg_virtualenv -o fsync=on -o shared_buffers=256MB -o max_connections=50 \
+    MTCBIND_BENCH_IN_VENV=1 exec pg_virtualenv -t -o fsync=on -o shared_buffers=256MB -o max_connections=50 \
         bash "$0" "$secs"
 fi
 

@@ -5,4 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH=/usr/lib/postgresql/15/bin:$PATH
-exec pg_virtualenv psql -X -v ON_ERROR_STOP=1 -f scripts/demo.sql
+pg_virtualenv -t psql -X -v ON_ERROR_STOP=1 -f scripts/demo.sql
+echo
+bash scripts/sim_demo.sh

@@ -53,6 +53,14 @@ SELECT outcome, reason, binding_id
                            'meter-0002', '89441000000000000018');
 
 \echo
-\echo '== 7. What the operator sees'
-SELECT binding_id, terminal_id, iccid, imei, key_count, transfer_pending FROM mtcbind.bindings;
-SELECT event_id, event, terminal_id, reason FROM mtcbind.binding_event ORDER BY event_id;
+\echo '== 7. The card is stolen from the new meter: the operator blocks it, so no device gets a key with it'
+SELECT mtcbind.block_uicc('89441000000000000018', 'stolen from meter-0002, police report 4711') AS block_id;
+SELECT outcome, reason, binding_id, ks_local
+  FROM mtcbind.request_key(:naf_request
+                           'tracker-0777', '89441000000000000018');
+
+\echo
+\echo '== 8. What the operator sees (no search_path needed: the identifier types compare anywhere)'
+SELECT binding_id, terminal_id, iccid, imei, blocked, key_count, transfer_pending
+  FROM mtcbind.bindings WHERE iccid = '8944 1000 0000 0000 0018';
+SELECT event_id, event, terminal_id, iccid, reason FROM mtcbind.binding_event ORDER BY event_id;

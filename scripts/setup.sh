@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-client-15
-          libssl-dev openssl libipc-run-perl perl)
+          libssl-dev openssl libipc-run-perl perl libpq-dev pkg-config clang libclang-rt-14-dev
+          python3 python3-psycopg python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jre-headless)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -23,11 +24,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi
 
-# A throwaway cluster left by an interrupted earlier run would stop
-# pg_virtualenv (run as root it always names its cluster 15/regress).
-if [ "$(id -u)" -eq 0 ] && pg_lsclusters -h 2>/dev/null | grep -q '^15 regress '; then
-    pg_dropcluster --stop 15 regress || true
-fi
 
 export PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 make -s PG_CONFIG="$PG_CONFIG" WERROR=1 all

@@ -32,11 +32,21 @@ if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
 grep -E '^(not ok|# )' "$log/unit.out" || true
 echo "unit: $ok passed, $notok failed"
 
+# 1b. libFuzzer harnesses: a short run of each, no server.
+echo "== fuzz"
+bash scripts/fuzz.sh 3 >"$log/fuzz.out" 2>&1
+rc=$?
+read -r ok notok < <(count_tap "$log/fuzz.out")
+passed=$((passed + ok)); failed=$((failed + notok))
+if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
+grep -E '^(not ok|# |Bail out)' "$log/fuzz.out" || true
+echo "fuzz: $ok passed, $notok failed"
+
 # 2. pg_regress and isolation, against a throwaway cluster.
 echo "== pg_regress and isolation"
 rm -rf results output_iso test/isolation/output_iso regression.diffs
 # Both suites run even when the first fails, against one server.
-pg_virtualenv -o "log_min_messages=warning" bash -c '
+pg_virtualenv -t -o "log_min_messages=warning" bash -c '
     make -s installcheck PG_CONFIG="$PG_CONFIG" ISOLATION= ; regress=$?
     make -s installcheck PG_CONFIG="$PG_CONFIG" REGRESS= ; isolation=$?
     exit $((regress | isolation))' >"$log/installcheck.out" 2>&1
@@ -56,7 +66,7 @@ if ls test/t/*.pl >/dev/null 2>&1; then
     tapdir="$log/tap"
     mkdir -p "$tapdir"
     cp -r test/t "$tapdir/t"
-    cp -r test/bench test/fuzz "$tapdir/" 2>/dev/null || true
+    cp -r test/bench test/fuzz test/drivers README.md docs "$tapdir/" 2>/dev/null || true
     chown -R postgres:postgres "$tapdir"
     runuser -u postgres -- env PATH="$PATH" PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
         PERL5LIB=/usr/lib/postgresql/15/lib/pgxs/src/test/perl \
@@ -68,6 +78,16 @@ if ls test/t/*.pl >/dev/null 2>&1; then
     if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
     echo "tap: $ok passed, $notok failed"
 fi
+
+# 4. The fleet simulator: unit tests, a short simulation, bad input, server faults.
+echo "== simulator (scripts/test_sim.sh)"
+bash scripts/test_sim.sh >"$log/sim.out" 2>&1
+rc=$?
+grep -E '^(not ok|# )' "$log/sim.out" || true
+read -r ok notok < <(count_tap "$log/sim.out")
+passed=$((passed + ok)); failed=$((failed + notok))
+if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
+echo "simulator: $ok passed, $notok failed"
 
 echo "logs in $log"
 echo "$passed passed, $failed failed"

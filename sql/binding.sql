@@ -4,7 +4,7 @@
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS mtcbind;
--- The types' operators live in schema mtcbind (docs/types.md).
+-- Unqualified names of mtcbind's functions and types, as applications write them.
 SET search_path = public, mtcbind;
 
 -- Runs a statement and reports its SQLSTATE and message instead of failing.
@@ -41,7 +41,7 @@ LANGUAGE sql AS $$
                AND r.ks_local = mtcbind.ks_local(pg_temp.ks(), pg_temp.btid(), card::mtcbind.iccid,
                                                  term, '', '', r.rand_x, r.rand_y)
            END,
-           r.expires_at - now()
+           date_trunc('second', r.expires_at - now())
       FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
                                pg_temp.btid(), pg_temp.ks(), expiry, term,
                                card::mtcbind.iccid, dev_imei::mtcbind.imei,
@@ -87,10 +87,10 @@ SELECT * FROM pg_temp.req('meter-0009', '89441000000000000018', '490154203237518
 SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() - interval '1 second');
 
 -- Every refusal is in the event log, with its reason and no key material.
-SELECT event, reason, terminal_id, iccid, detail
+SELECT event, reason, terminal_id, iccid, imei, imsi, detail
   FROM mtcbind.binding_event WHERE event = 'rejected' ORDER BY event_id;
 
--- Rule: expires_at is the earlier of now() + key_lifetime and the Ks_int_NAF expiry.
+-- Rule: expires_at is the earlier of the clock + key_lifetime and the Ks_int_NAF expiry.
 SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() + interval '1 hour');
 SET mtcbind.key_lifetime = '15 minutes';
 SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018');
@@ -105,9 +105,15 @@ SHOW mtcbind.key_lifetime;
 SELECT outcome, key_ok FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '4901542032375101');
 SELECT outcome, key_ok FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '4901542032375102', '001010000000002');
 SELECT imei, imeisv, imsi FROM mtcbind.binding WHERE terminal_id = 'meter-0001';
-SELECT event, reason, old_values->>'imeisv' AS old_imeisv, new_values->>'imeisv' AS new_imeisv,
-       old_values->>'imsi' AS old_imsi, new_values->>'imsi' AS new_imsi
+SELECT event, reason, detail->'old'->>'imeisv' AS old_imeisv, detail->'new'->>'imeisv' AS new_imeisv,
+       detail->'old'->>'imsi' AS old_imsi, detail->'new'->>'imsi' AS new_imsi
   FROM mtcbind.binding_event WHERE event = 'attribute_changed' ORDER BY event_id;
+-- Rule: a new IMSI that belongs to another binding's card is an identity
+-- mismatch, and the refusal names that binding as the one in the way.
+SELECT outcome FROM pg_temp.req('meter-0002', '89441000000000000026', NULL, NULL, '001010000000555');
+SELECT r.outcome, r.reason,
+       r.bid = (SELECT binding_id FROM mtcbind.binding WHERE terminal_id = 'meter-0002') AS names_the_holder
+  FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, '001010000000555') r;
 -- Rule: an IMEISV of another device on a known terminal_id is an identity mismatch.
 SELECT outcome, reason FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, '3520990017614801');
 -- Rule: an IMEISV and an IMEI that name different devices are malformed input.
@@ -144,7 +150,7 @@ SELECT outcome, key_ok FROM pg_temp.req('meter-0004', '89441000000000000042', '3
 RESET mtcbind.log_key_issue;
 -- With logging on, every issued key is an event (never the key).
 SELECT count(*) > 0 AS key_events,
-       bool_and(detail ? 'expires_at') AS expiry_recorded
+       bool_and(key_expires_at > occurred_at) AS expiry_recorded
   FROM mtcbind.binding_event WHERE event = 'key_issued';
 
 -- Rule: malformed input is an error with a clear SQLSTATE, and writes nothing.
@@ -178,3 +184,25 @@ SELECT terminal_id, iccid, key_count > 0 AS keyed, age >= interval '0' AS has_ag
 -- request_key is SECURITY DEFINER with a pinned search_path, and not PUBLIC.
 SELECT p.prosecdef, p.proconfig, has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
   FROM pg_proc p WHERE p.oid = 'mtcbind.request_key'::regproc;
+
+-- Rule: expiry is judged by the wall clock at the moment of the request, not
+-- by the start of the transaction: a Ks_int_NAF that expires while a
+-- transaction runs is refused, and a key is never issued already expired.
+BEGIN;
+SELECT clock_timestamp() + interval '300 milliseconds' AS soon \gset
+SELECT pg_sleep(0.5);
+SELECT outcome, reason FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, :'soon');
+SELECT clock_timestamp() + interval '2 seconds' AS later \gset
+SELECT r.outcome, r.expires_at > clock_timestamp() AS not_expired_yet,
+       r.expires_at = :'later'::timestamptz AS ends_with_the_bootstrap
+  FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                           pg_temp.btid(), pg_temp.ks(), :'later', 'meter-0001', '89441000000000000018') r;
+COMMIT;
+-- ... and so is a transfer authorisation, within one transaction too.
+SELECT mtcbind.bind('meter-0010', '89441000000000000067') > 0 AS bound;
+BEGIN;
+SELECT mtcbind.authorize_transfer('89441000000000000067', 'meter-0011', valid_for => '300 milliseconds') > 0 AS authorized;
+SELECT pg_sleep(0.5);
+SELECT outcome, reason FROM pg_temp.req('meter-0011', '89441000000000000067');
+COMMIT;
+SELECT mtcbind.unbind('89441000000000000067', 'end of the clock test');

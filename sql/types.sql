@@ -6,12 +6,18 @@
 --
 CREATE EXTENSION IF NOT EXISTS mtcbind;
 
--- The operators live in schema mtcbind: without it in search_path they are
--- written qualified ...
+-- The comparison operators live in pg_catalog, so they are found whatever
+-- the search_path ...
 SET search_path = public;
-SELECT '49-015420-323751-8'::mtcbind.imei OPERATOR(mtcbind.=) '490154203237518' AS qualified_equal;
--- ... and an unqualified = is not found.
 SELECT '49-015420-323751-8'::mtcbind.imei = '490154203237518' AS unqualified_equal;
+SELECT '49-015420-323751-8'::mtcbind.imei <> '35-209900-176148-1' AS unqualified_not_equal;
+-- ... and the schema-qualified spelling of older callers still works.
+SELECT '49-015420-323751-8'::mtcbind.imei OPERATOR(mtcbind.=) '490154203237518' AS qualified_equal;
+SELECT oprnamespace::regnamespace AS operator_schema, count(*)
+  FROM pg_operator
+ WHERE oprleft IN ('mtcbind.imei'::regtype, 'mtcbind.imeisv'::regtype,
+                   'mtcbind.iccid'::regtype, 'mtcbind.imsi'::regtype)
+ GROUP BY 1 ORDER BY 1;
 -- The rest of this file puts mtcbind on the path, as applications do.
 SET search_path = public, mtcbind;
 
@@ -90,6 +96,53 @@ FROM (VALUES
 SELECT pg_temp.parse('imei', repeat('1', 1000000));
 -- The first bad character is reported even far into a long input.
 SELECT pg_temp.parse('imei', repeat('1', 100000) || 'x');
+
+--
+-- Long input: the message shows at most 40 characters of it, followed by
+-- "...", and then the detail says how many characters there were.  Neither
+-- the message nor its log line grows with the input.
+--
+
+-- Test helper: the message and detail of the error an input raises.
+CREATE FUNCTION pg_temp.message(typ text, input text) RETURNS text
+LANGUAGE plpgsql AS $$
+DECLARE
+	msg text;
+	detail text;
+BEGIN
+	EXECUTE format('SELECT %L::mtcbind.%I', input, typ);
+	RETURN 'no error';
+EXCEPTION WHEN others THEN
+	GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, detail = PG_EXCEPTION_DETAIL;
+	RETURN msg || E'\n' || detail;
+END $$;
+
+-- 40 characters are shown whole, without a note ...
+SELECT repeat('9', 40)::mtcbind.imei;
+-- ... 41 are cut to 40, and the detail gives the length.
+SELECT repeat('9', 41)::mtcbind.imei;
+-- The issue's case: ten million digits give a message of bounded size.
+SELECT length(m) AS message_length, m AS message
+FROM pg_temp.message('imei', repeat('1', 10000000)) AS m;
+-- Every rule keeps its detail and gains the note: blanks only, hyphen,
+-- bad character, prefix, check digit; the position is still exact.
+SELECT to_json(typ) AS type, length(input) AS input_length, pg_temp.message(typ, input) AS message
+FROM (VALUES
+	('imei', repeat(' ', 100)),
+	('imei', repeat(' ', 50) || '-490154203237518'),
+	('imeisv', '3520 9900 1761 4823' || repeat(' 1', 20) || ' x'),
+	('iccid', '98 44 11 00 63 51 23 45 67 84 ' || repeat(' ', 20)),
+	('iccid', '89 - 44 - 11 - 00 - 63 - 51 - 23 - 45 - 67 - 85'),
+	('imei', '4 - 9 - 0 - 1 - 5 - 4 - 2 - 0 - 3 - 2 - 3 - 7 - 5 - 1 - 9'),
+	('imsi', repeat('0', 41))
+) AS v(typ, input);
+-- The cut falls on a character boundary: 39 ASCII digits and then a
+-- two-byte 'é' make 40 characters (41 bytes), all shown ...
+SELECT pg_temp.message('imsi', repeat('1', 39) || 'éé');
+-- ... and 40 four-byte characters (160 bytes) are shown whole.
+SELECT pg_temp.message('imsi', repeat('𝟘', 45));
+-- A valid value with many separators is still accepted: only errors are cut.
+SELECT ('4' || repeat(' ', 100) || '90154203237518')::mtcbind.imei AS spaced_imei;
 
 --
 -- IMEISV

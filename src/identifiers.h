@@ -3,13 +3,13 @@
  *		The identifier types (IMEI, IMEISV, ICCID, IMSI) as other C files
  *		see them: an int64 Datum, turned back into canonical digits here.
  *
- * The encodings are described in identifiers.c and docs/types.md.
+ * The encodings are described in identifiers_core.c and docs/types.md.
  */
 #ifndef MTCBIND_IDENTIFIERS_H
 #define MTCBIND_IDENTIFIERS_H
 
-/* Longest canonical form of any identifier, plus the terminating NUL. */
-#define MTCBIND_IDENT_BUFLEN 21
+/* MTCBIND_IDENT_BUFLEN, and the plain-C core these functions wrap */
+#include "identifiers_core.h"
 
 /*
  * Each writes the canonical digits of a stored value into buf (at least

@@ -78,10 +78,9 @@ extern bool mtcbind_derive_ks_local(const KsLocalInput *in,
 extern void mtcbind_wipe(void *buf, size_t len);
 
 /*
- * Frees the HMAC context the derivations share, and with it OpenSSL's copy
- * of the last key and its HMAC state.  The server calls it at the end of
- * every transaction that derived a key; a standalone program may call it
- * whenever it likes (the next derivation makes a new context).
+ * Does nothing: each derivation makes and frees its own keyed HMAC state,
+ * so no key outlives it.  Kept so that programs written against the
+ * earlier API still build.
  */
 extern void mtcbind_kdf_release(void);
 

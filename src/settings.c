@@ -5,17 +5,19 @@
 #include "postgres.h"
 
 #include "datatype/timestamp.h"
-#include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "args.h"
 #include "settings.h"
 
 int			mtcbind_first_use = FIRST_USE_BIND;
 int64		mtcbind_key_lifetime_usecs = USECS_PER_DAY;
-static char *key_lifetime_text = NULL;
+char	   *mtcbind_key_lifetime_text = NULL;
 bool		mtcbind_log_key_issue = true;
 char	   *mtcbind_reason = NULL;
+bool		mtcbind_allow_drop_with_data = false;
 
 static const struct config_enum_entry first_use_options[] = {
 	{"bind", FIRST_USE_BIND, false},
@@ -23,59 +25,69 @@ static const struct config_enum_entry first_use_options[] = {
 	{NULL, 0, false}
 };
 
-/* Longest accepted key lifetime: ten years. */
-#define KEY_LIFETIME_MAX_USECS	(INT64CONST(3650) * USECS_PER_DAY)
-
 /*
- * Accepts any interval PostgreSQL understands ('1 day', '12h', '00:30:00'),
- * as long as it is positive and at most ten years.  Months count as 30 days.
+ * See settings.h.  The same steps as interval_in, but with the parser's
+ * error codes instead of its ereport, so that a GUC check hook can use it
+ * without catching errors (which would need a subtransaction to be safe).
  */
+bool
+parse_key_lifetime(const char *text, int64 *usecs, const char **problem)
+{
+	char		copy[MAXDATELEN + 1];
+	char		workbuf[MAXDATELEN + MAXDATEFIELDS];
+	char	   *field[MAXDATEFIELDS];
+	int			ftype[MAXDATEFIELDS];
+	int			nf;
+	int			dtype = 0;
+	int			dterr;
+	struct pg_itm_in itm_in;
+	Interval	span;
+
+	*problem = "It must be an interval, such as '1 day', '12h' or '30 min'.";
+	if (text == NULL || strlen(text) > MAXDATELEN)
+		return false;
+	strlcpy(copy, text, sizeof(copy));
+	dterr = ParseDateTime(copy, workbuf, sizeof(workbuf), field, ftype,
+						  MAXDATEFIELDS, &nf);
+	if (dterr == 0)
+		dterr = DecodeInterval(field, ftype, nf, INTERVAL_FULL_RANGE, &dtype, &itm_in);
+	if (dterr == DTERR_BAD_FORMAT)
+		dterr = DecodeISO8601Interval(copy, &dtype, &itm_in);
+	if (dterr != 0 || dtype != DTK_DELTA || itmin2interval(&itm_in, &span) != 0)
+		return false;
+
+	/* Bound each part first so that the sum cannot overflow. */
+	*problem = "It must be positive and at most 10 years.";
+	if (span.month < 0 || span.month > 120 ||
+		span.day < -3650 || span.day > 3650 ||
+		span.time < -KEY_LIFETIME_MAX_USECS || span.time > KEY_LIFETIME_MAX_USECS)
+		return false;
+	*usecs = span.time + (int64) span.day * USECS_PER_DAY +
+		(int64) span.month * DAYS_PER_MONTH * USECS_PER_DAY;
+	return *usecs > 0 && *usecs <= KEY_LIFETIME_MAX_USECS;
+}
+
+/* Check hook of mtcbind.key_lifetime: parse once, keep the microseconds. */
 static bool
 check_key_lifetime(char **newval, void **extra, GucSource source)
 {
-	MemoryContext caller_context = CurrentMemoryContext;
-	Interval   *span = NULL;
-	int64	   *usecs;
-	int64		total;
+	const char *problem;
+	int64		usecs;
+	int64	   *kept;
 
-	PG_TRY();
+	if (!parse_key_lifetime(*newval, &usecs, &problem))
 	{
-		span = DatumGetIntervalP(DirectFunctionCall3(interval_in,
-													 CStringGetDatum(*newval),
-													 ObjectIdGetDatum(InvalidOid),
-													 Int32GetDatum(-1)));
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(caller_context);
-		FlushErrorState();
-		span = NULL;
-	}
-	PG_END_TRY();
-
-	if (span == NULL)
-	{
-		GUC_check_errdetail("mtcbind.key_lifetime must be an interval, such as '1 day' or '12 hours'.");
+		GUC_check_errdetail("%s", problem);
 		return false;
 	}
-	/* Bound each part first so that the sum cannot overflow. */
-	if (span->month >= 0 && span->month <= 120 &&
-		span->day >= -3650 && span->day <= 3650 &&
-		span->time >= -KEY_LIFETIME_MAX_USECS && span->time <= KEY_LIFETIME_MAX_USECS)
-		total = span->time + (int64) span->day * USECS_PER_DAY +
-			(int64) span->month * DAYS_PER_MONTH * USECS_PER_DAY;
-	else
-		total = -1;
-	if (total <= 0 || total > KEY_LIFETIME_MAX_USECS)
+	kept = (int64 *) malloc(sizeof(int64));
+	if (kept == NULL)
 	{
-		GUC_check_errdetail("mtcbind.key_lifetime must be positive and at most 10 years.");
+		GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
 		return false;
 	}
-	usecs = (int64 *) malloc(sizeof(int64));
-	if (usecs == NULL)
-		return false;
-	*usecs = total;
-	*extra = usecs;
+	*kept = usecs;
+	*extra = kept;
 	return true;
 }
 
@@ -86,13 +98,49 @@ assign_key_lifetime(const char *newval, void *extra)
 	mtcbind_key_lifetime_usecs = *((int64 *) extra);
 }
 
+/*
+ * Check hook of mtcbind.reason.  A reason is what one person says about
+ * their own change, so it is set for a session (SET, PGOPTIONS), never as a
+ * default that others' changes would inherit: a value from the server's
+ * configuration, ALTER DATABASE/ROLE ... SET or a function's SET clause is
+ * refused (source PGC_S_TEST is the check of the last two).  Longer values
+ * than a reason argument may have are refused too.
+ */
+static bool
+check_reason(char **newval, void **extra, GucSource source)
+{
+	if (*newval == NULL || (*newval)[0] == '\0')
+		return true;
+	if (strlen(*newval) > REASON_MAX_LEN)
+	{
+		GUC_check_errdetail("A reason has at most %d octets.", REASON_MAX_LEN);
+		return false;
+	}
+	switch (source)
+	{
+		case PGC_S_FILE:
+		case PGC_S_ARGV:
+		case PGC_S_ENV_VAR:
+		case PGC_S_GLOBAL:
+		case PGC_S_DATABASE:
+		case PGC_S_USER:
+		case PGC_S_DATABASE_USER:
+		case PGC_S_TEST:
+			GUC_check_errdetail("mtcbind.reason can only be set for a session (SET, or the connection's options).");
+			GUC_check_errhint("A default reason would be recorded for changes made by anyone the setting reaches.");
+			return false;
+		default:
+			return true;
+	}
+}
+
 /* Registers every mtcbind.* setting and reserves the prefix. */
 void
 mtcbind_define_settings(void)
 {
 	DefineCustomEnumVariable("mtcbind.first_use",
 							 "What request_key does for a device and UICC that are both unbound.",
-							 "bind: bind them (trust on first use); reject: refuse, only pre-provisioned pairs get keys.",
+							 "bind: bind them (trust on first use); reject: refuse, only pre-provisioned pairs get keys. A database policy (mtcbind.set_policy) of reject overrides bind.",
 							 &mtcbind_first_use,
 							 FIRST_USE_BIND,
 							 first_use_options,
@@ -101,8 +149,8 @@ mtcbind_define_settings(void)
 
 	DefineCustomStringVariable("mtcbind.key_lifetime",
 							   "Lifetime of an issued Ks_local (an interval).",
-							   "A key expires at the earlier of now() plus this and the Ks_int_NAF expiry.",
-							   &key_lifetime_text,
+							   "A key expires at the earliest of the wall clock plus this, the database policy's max_key_lifetime, and the Ks_int_NAF expiry.",
+							   &mtcbind_key_lifetime_text,
 							   "1 day",
 							   PGC_SUSET, 0,
 							   check_key_lifetime, assign_key_lifetime, NULL);
@@ -121,7 +169,15 @@ mtcbind_define_settings(void)
 							   &mtcbind_reason,
 							   "",
 							   PGC_USERSET, 0,
-							   NULL, NULL, NULL);
+							   check_reason, NULL, NULL);
+
+	DefineCustomBoolVariable("mtcbind.allow_drop_with_data",
+							 "Lets DROP EXTENSION mtcbind delete bindings, blocks and audit events.",
+							 "Off: DROP EXTENSION is refused while any of them exist.",
+							 &mtcbind_allow_drop_with_data,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("mtcbind");
 }

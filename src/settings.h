@@ -14,8 +14,21 @@ typedef enum FirstUsePolicy
 
 extern int	mtcbind_first_use;
 extern int64 mtcbind_key_lifetime_usecs;	/* mtcbind.key_lifetime */
+extern char *mtcbind_key_lifetime_text;
 extern bool mtcbind_log_key_issue;
 extern char *mtcbind_reason;
+extern bool mtcbind_allow_drop_with_data;
+
+/* Longest key lifetime the setting or a policy may give: ten years. */
+#define KEY_LIFETIME_MAX_USECS	(INT64CONST(3650) * USECS_PER_DAY)
+
+/*
+ * Parses a key lifetime written as an interval ('1 day', '12h', 'PT30M')
+ * with PostgreSQL's own interval parser, without raising an error: returns
+ * false and a message in *problem for anything that is not a positive
+ * interval of at most ten years.  Months count as 30 days.
+ */
+extern bool parse_key_lifetime(const char *text, int64 *usecs, const char **problem);
 
 extern void mtcbind_define_settings(void);
 

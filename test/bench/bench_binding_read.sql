@@ -4,4 +4,4 @@
 \set cd (10 - :s % 10) % 10
 SELECT binding_id, terminal_id
   FROM mtcbind.binding
- WHERE iccid OPERATOR(mtcbind.=) ('8949' || lpad(:n::text, 14, '0') || :cd)::mtcbind.iccid;
+ WHERE iccid OPERATOR(pg_catalog.=) ('8949' || lpad(:n::text, 14, '0') || :cd)::mtcbind.iccid;

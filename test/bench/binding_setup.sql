@@ -38,7 +38,7 @@ DECLARE
     params bytea[];
 BEGIN
     SELECT b.terminal_id INTO held_terminal FROM mtcbind.binding b
-     WHERE b.iccid OPERATOR(mtcbind.=) card;
+     WHERE b.iccid OPERATOR(pg_catalog.=) card;
     IF held_terminal IS DISTINCT FROM terminal THEN
         outcome := 'rejected';
         RETURN;

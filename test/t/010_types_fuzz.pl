@@ -60,13 +60,17 @@ sub luhn
 
 my %LABEL = (imei => 'IMEI', imeisv => 'IMEISV', iccid => 'ICCID', imsi => 'IMSI');
 
-# How an error detail names a character.
+# How an error detail names a character: as it is, unless it would not
+# show (Unicode categories control, format, separator, nonspacing or
+# enclosing mark, from Perl's own Unicode tables); then as an escape.
 sub char_name
 {
 	my ($ch) = @_;
 	my $o = ord($ch);
-	return sprintf('\\x%02X', $o) if $o < 0x20 || $o == 0x7f;
-	return $ch;
+	return $ch unless $ch =~ /[\p{Cc}\p{Cf}\p{Z}\p{Mn}\p{Me}]/ && $ch ne ' ';
+	return sprintf('\\x%02X', $o) if $o < 0x80;
+	return sprintf('\\u%04X', $o) if $o <= 0xFFFF;
+	return sprintf('\\U%08X', $o);
 }
 
 sub length_error
@@ -254,7 +258,8 @@ my @JUNK = (
 	(0 .. 9), ' ', '-', "\t", "\n", "\r", "\x0B", "\f", "\x01", "\x1F",
 	"\x7F", 'a', 'F', 'f', 'x', 'O', 'l', '+', '.', ',', '/', '_', "'", '"',
 	'\\', '|', '%', '*', '?', 'é', 'ß', "\x{00A0}", "\x{2013}", "\x{2212}",
-	"\x{0661}", "\x{FF11}", "\x{20AC}", "\x{1D7D8}", "\x{1F4F1}", "\x{FEFF}");
+	"\x{0661}", "\x{FF11}", "\x{20AC}", "\x{1D7D8}", "\x{1F4F1}", "\x{FEFF}",
+	"\x{0085}", "\x{200B}", "\x{202E}", "\x{0301}", "\x{E0041}");
 
 sub junk_char
 {
@@ -432,6 +437,11 @@ for my $type (@TYPES)
 		my $input = $cases[$id][1];
 		my (undef, $state, $canon, $roundtrip, $detail) = @{ $result{$id} // [] };
 		my ($verdict, $expected) = model_parse($type, $input);
+		# a message shows at most 40 characters of the input, and the detail
+		# then ends by saying how long the input was
+		$expected .= sprintf(' The input has %d characters; the message shows the first 40.',
+			length $input)
+		  if $verdict eq 'error' && length($input) > 40;
 		$n++;
 		$state //= 'missing';
 		if ($state ne '00000' && $state ne '22P02')

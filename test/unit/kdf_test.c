@@ -45,7 +45,7 @@
  *	 hexkey = 000102...1f): the same four values, upper-case.
  *
  * Ks = CK || IK and RAND are Milenage test set 1 (TS 35.208), from
- * docs 3gpp.md.  The IMPI and NAF_Id are our choice.
+ * the project's notes of the specifications.  The IMPI and NAF_Id are our choice.
  */
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,0 +1,133 @@
+--
+-- The install's own ground: a schema nobody else can own or redirect, a
+-- DBA's first query without search_path, audit that does not depend on how
+-- a session set itself up, and the constraints the data deserves.
+--
+SET client_min_messages = warning;
+-- A database of its own, so that no other test's rows change what this one sees.
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE regress_mtcbind_security;
+\c regress_mtcbind_security
+SET client_min_messages = warning;
+CREATE EXTENSION mtcbind;
+
+
+-- Rule: schema mtcbind is the extension's own, owned by the superuser who
+-- installed it, and a database owner who is not a superuser cannot drop,
+-- rename or plant objects in it.
+SELECT n.nspowner::regrole = e.extowner::regrole AS owned_by_installer,
+       (SELECT rolsuper FROM pg_roles WHERE oid = n.nspowner) AS owner_is_superuser,
+       EXISTS (SELECT FROM pg_depend d
+                WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid
+                  AND d.refobjid = e.oid AND d.deptype = 'e') AS member_of_extension
+  FROM pg_namespace n, pg_extension e
+ WHERE n.nspname = 'mtcbind' AND e.extname = 'mtcbind';
+CREATE ROLE regress_dbowner LOGIN;
+CREATE DATABASE regress_mtcbind_owned OWNER regress_dbowner;
+\c regress_mtcbind_owned
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+CREATE EXTENSION mtcbind;
+SET ROLE regress_dbowner;
+SELECT pg_temp.try($$DROP SCHEMA mtcbind CASCADE$$);
+SELECT pg_temp.try($$ALTER SCHEMA mtcbind RENAME TO mtcbind_old$$);
+SELECT pg_temp.try($$CREATE FUNCTION mtcbind.planted() RETURNS int LANGUAGE sql AS 'SELECT 1'$$);
+SELECT pg_temp.try($$CREATE TABLE mtcbind.planted (x int)$$);
+SELECT pg_temp.try($$ALTER TABLE mtcbind.binding RENAME TO binding_old$$);
+SELECT pg_temp.try($$DROP EVENT TRIGGER mtcbind_drop_guard$$);
+RESET ROLE;
+
+-- Rule: the install refuses a schema mtcbind that someone made before it
+-- (here the database owner), rather than installing into it.
+DROP EXTENSION mtcbind;
+SET ROLE regress_dbowner;
+CREATE SCHEMA mtcbind;
+RESET ROLE;
+SELECT pg_temp.try($$CREATE EXTENSION mtcbind$$);
+SELECT count(*) AS installed FROM pg_extension WHERE extname = 'mtcbind';
+\c regress_mtcbind_security
+DROP DATABASE regress_mtcbind_owned;
+DROP ROLE regress_dbowner;
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+
+-- Rule: every SECURITY DEFINER function pins search_path to pg_catalog,
+-- pg_temp, and is not executable by PUBLIC.
+SELECT count(*) AS definer_functions,
+       count(*) FILTER (WHERE proconfig[1] = 'search_path=pg_catalog, pg_temp') AS pinned,
+       count(*) FILTER (WHERE has_function_privilege('public', oid, 'EXECUTE')) AS public_exec
+  FROM pg_proc WHERE pronamespace = 'mtcbind'::regnamespace AND prosecdef;
+
+-- Rule: a DBA's first ad hoc query works in a session whose search_path
+-- does not name mtcbind: the comparison operators live in pg_catalog, and
+-- they are the ones the indexes use.
+SELECT mtcbind.bind('kiosk-01', '89441000000000000018', imei => '490154203237518') AS kiosk \gset
+SET search_path = public;
+SELECT binding_id = :kiosk AS found FROM mtcbind.bindings WHERE iccid = '8944 1000 0000 0000 0018';
+SELECT binding_id = :kiosk AS found FROM mtcbind.binding WHERE imei = '49-015420-323751-8';
+SELECT count(*) AS history FROM mtcbind.binding_event WHERE iccid = '89441000000000000018';
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT * FROM mtcbind.binding WHERE iccid = '89441000000000000018';
+EXPLAIN (COSTS OFF) SELECT * FROM mtcbind.binding ORDER BY imei LIMIT 1;
+RESET enable_seqscan;
+-- min and max too
+SELECT min(iccid) = '89441000000000000018' AS min_works, max(imei) IS NOT NULL AS max_works FROM mtcbind.binding;
+-- SQL written for OPERATOR(mtcbind.=) still runs
+SELECT count(*) AS via_schema_operator FROM mtcbind.binding WHERE iccid OPERATOR(mtcbind.=) '89441000000000000018';
+RESET search_path;
+
+-- Rule: a direct INSERT is audited however the session set search_path
+-- (pg_dump's scripts and hardened sessions empty it), and by a role that
+-- was granted only INSERT (a loader), with the loader as the actor.
+SELECT pg_catalog.set_config('search_path', '', false);
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('kiosk-02', '89441000000000000026');
+SELECT event, terminal_id FROM mtcbind.binding_event WHERE terminal_id = 'kiosk-02';
+RESET search_path;
+CREATE ROLE regress_loader LOGIN;
+GRANT USAGE ON SEQUENCE mtcbind.binding_binding_id_seq TO regress_loader;
+GRANT INSERT ON mtcbind.binding TO regress_loader;
+SET SESSION AUTHORIZATION regress_loader;
+SELECT pg_catalog.set_config('search_path', '', false);
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('kiosk-03', '89441000000000000034');
+RESET search_path;
+RESET SESSION AUTHORIZATION;
+SELECT event, terminal_id, actor FROM mtcbind.binding_event WHERE terminal_id = 'kiosk-03';
+-- ... and the loader's next first-use request answers as usual (the
+-- sequence was never left behind).
+SELECT outcome FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+    'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+    now() + interval '1 day', 'kiosk-04', '89441000000000000042');
+REVOKE ALL ON mtcbind.binding FROM regress_loader;
+REVOKE ALL ON SEQUENCE mtcbind.binding_binding_id_seq FROM regress_loader;
+DROP ROLE regress_loader;
+
+-- Rule: an IMEISV must belong to the IMEI stored beside it, whoever writes.
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, imei, imeisv) VALUES ('kiosk-05', '89441000000000000059', '490154203237518', '3512345600000201')$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, imeisv) VALUES ('kiosk-05', '89441000000000000059', '3512345600000201')$$);
+SELECT pg_temp.try($$UPDATE mtcbind.binding SET imeisv = '3512345600000201' WHERE terminal_id = 'kiosk-01'$$);
+-- Rule: a transfer authorisation belongs to an existing binding, and goes
+-- with it.
+SELECT pg_temp.try($$INSERT INTO mtcbind.transfer_authorization (binding_id, iccid, valid_until) VALUES (999999, '89441000000000000018', now() + interval '1 day')$$);
+SELECT mtcbind.authorize_transfer('89441000000000000018', 'kiosk-09') > 0 AS authorized;
+SELECT mtcbind.unbind('89441000000000000018', 'kiosk dismantled');
+SELECT count(*) AS authorizations_left FROM mtcbind.transfer_authorization WHERE iccid = '89441000000000000018';
+
+-- Rule: the identifier types are int8-like in storage (LIKE = int8).
+SELECT typname, typlen, typbyval, typalign, typstorage
+  FROM pg_type WHERE typnamespace = 'mtcbind'::regnamespace AND typname IN ('imei', 'imeisv', 'iccid', 'imsi')
+ ORDER BY typname;
+
+\c :regress_db
+DROP DATABASE regress_mtcbind_security;

@@ -1,0 +1,350 @@
+/*
+ * audit.c
+ *		The event log: writing events, building their jsonb detail, the
+ *		reason and NAF a call's changes are recorded with, the NOTIFY of
+ *		refusals, the append-only guard, and the one way past it
+ *		(mtcbind.purge_events).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "audit.h"
+#include "errcodes.h"
+#include "settings.h"
+#include "store.h"
+
+PG_FUNCTION_INFO_V1(mtcbind_event_append_only);
+PG_FUNCTION_INFO_V1(mtcbind_delete_events);
+
+/* What the current call records its changes with (see audit.h). */
+typedef struct AuditContext
+{
+	bool		active;
+	SubTransactionId owner;		/* the subtransaction it began in */
+	char	   *reason;			/* in TopMemoryContext */
+	bytea	   *naf_id;			/* in TopMemoryContext */
+} AuditContext;
+
+static AuditContext context;
+static bool callbacks_registered = false;
+
+/* True only while mtcbind_delete_events deletes: the append-only guard yields. */
+static bool deleting_events = false;
+
+
+/* ---------- context ---------- */
+
+/* Forgets the context's values. */
+void
+audit_context_clear(void)
+{
+	if (context.reason)
+		pfree(context.reason);
+	if (context.naf_id)
+		pfree(context.naf_id);
+	memset(&context, 0, sizeof(context));
+}
+
+/* A failed call must not lend its reason to later statements. */
+static void
+audit_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
+	{
+		audit_context_clear();
+		deleting_events = false;
+	}
+}
+
+static void
+audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && context.active && context.owner == mySubid)
+		audit_context_clear();
+}
+
+/* See audit.h. */
+void
+audit_context_begin(void)
+{
+	if (!callbacks_registered)
+	{
+		RegisterXactCallback(audit_xact_callback, NULL);
+		RegisterSubXactCallback(audit_subxact_callback, NULL);
+		callbacks_registered = true;
+	}
+	audit_context_clear();
+	context.active = true;
+	context.owner = GetCurrentSubTransactionId();
+}
+
+void
+audit_context_set_reason(const char *reason)
+{
+	Assert(context.active);
+	if (context.reason)
+		pfree(context.reason);
+	context.reason = reason ? MemoryContextStrdup(TopMemoryContext, reason) : NULL;
+}
+
+void
+audit_context_set_naf(const char *naf_id, size_t len)
+{
+	Assert(context.active);
+	if (context.naf_id)
+		pfree(context.naf_id);
+	context.naf_id = (bytea *) MemoryContextAlloc(TopMemoryContext, VARHDRSZ + len);
+	SET_VARSIZE(context.naf_id, VARHDRSZ + len);
+	memcpy(VARDATA(context.naf_id), naf_id, len);
+}
+
+/* The call's reason, else mtcbind.reason, else NULL. */
+const char *
+audit_current_reason(void)
+{
+	if (context.active)
+		return context.reason;
+	if (mtcbind_reason != NULL && mtcbind_reason[0] != '\0')
+		return mtcbind_reason;
+	return NULL;
+}
+
+
+/* ---------- detail ---------- */
+
+/* Pushes a string key. */
+static void
+push_key(AuditDetail *d, const char *key)
+{
+	JsonbValue	k;
+
+	k.type = jbvString;
+	k.val.string.val = pstrdup(key);
+	k.val.string.len = strlen(key);
+	pushJsonbValue(&d->state, WJB_KEY, &k);
+	d->fields++;
+}
+
+void
+audit_detail_begin(AuditDetail *d)
+{
+	memset(d, 0, sizeof(*d));
+	pushJsonbValue(&d->state, WJB_BEGIN_OBJECT, NULL);
+	d->depth = 1;
+}
+
+void
+audit_detail_text(AuditDetail *d, const char *key, const char *value)
+{
+	JsonbValue	v;
+
+	push_key(d, key);
+	if (value == NULL)
+		v.type = jbvNull;
+	else
+	{
+		/* the builder keeps the pointer until audit_detail_end: copy */
+		v.type = jbvString;
+		v.val.string.val = pstrdup(value);
+		v.val.string.len = strlen(value);
+	}
+	pushJsonbValue(&d->state, WJB_VALUE, &v);
+}
+
+void
+audit_detail_int8(AuditDetail *d, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	push_key(d, key);
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
+	pushJsonbValue(&d->state, WJB_VALUE, &v);
+}
+
+void
+audit_detail_begin_object(AuditDetail *d, const char *key)
+{
+	push_key(d, key);
+	pushJsonbValue(&d->state, WJB_BEGIN_OBJECT, NULL);
+	d->depth++;
+}
+
+void
+audit_detail_end_object(AuditDetail *d)
+{
+	pushJsonbValue(&d->state, WJB_END_OBJECT, NULL);
+	d->depth--;
+}
+
+Jsonb *
+audit_detail_end(AuditDetail *d)
+{
+	JsonbValue *root;
+
+	Assert(d->depth == 1);
+	root = pushJsonbValue(&d->state, WJB_END_OBJECT, NULL);
+	if (d->fields == 0)
+		return NULL;
+	return JsonbValueToJsonb(root);
+}
+
+
+/* ---------- writing events ---------- */
+
+/* See audit.h. */
+int64
+audit_record(const AuditEvent *ev)
+{
+	static StoreStatement st = {
+		"INSERT INTO mtcbind.binding_event AS e"
+		" (event, binding_id, terminal_id, iccid, imei, imsi, previous_terminal_id,"
+		"  previous_iccid, key_expires_at, reason, naf_id, detail)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		" RETURNING e.event_id",
+		12, {ST_TEXT, ST_INT8, ST_TEXT, ST_ICCID, ST_IMEI, ST_IMSI, ST_TEXT, ST_ICCID,
+			 ST_TIMESTAMPTZ, ST_TEXT, ST_BYTEA, ST_JSONB}
+	};
+	StoreArgs	args = {0};
+	int64		event_id;
+
+	arg_text(&args, ev->event);
+	arg_datum(&args, Int64GetDatum(ev->binding_id), ev->binding_id == 0);
+	arg_text(&args, ev->terminal_id);
+	arg_ident(&args, ev->has_iccid, ev->iccid);
+	arg_ident(&args, ev->has_imei, ev->imei);
+	arg_ident(&args, ev->has_imsi, ev->imsi);
+	arg_text(&args, ev->previous_terminal_id);
+	arg_ident(&args, ev->has_previous_iccid, ev->previous_iccid);
+	arg_datum(&args, TimestampTzGetDatum(ev->key_expires_at), ev->key_expires_at == 0);
+	arg_text(&args, ev->reason);
+	arg_datum(&args, PointerGetDatum(context.naf_id), !context.active || context.naf_id == NULL);
+	arg_datum(&args, JsonbPGetDatum(ev->detail), ev->detail == NULL);
+	store_run(&st, &args, SPI_OK_INSERT_RETURNING);
+	result_int8(1, &event_id);
+	return event_id;
+}
+
+/*
+ * Any user of the database may LISTEN (and NOTIFY), so the payload names
+ * the event and its reason only; the identities stay in the event row,
+ * readable by mtcbind_auditor.  A listener should trust the row, not the
+ * payload.
+ */
+void
+audit_notify_rejection(int64 event_id, const char *reason)
+{
+	AuditDetail d;
+	Jsonb	   *payload;
+
+	audit_detail_begin(&d);
+	audit_detail_int8(&d, "event_id", event_id);
+	audit_detail_text(&d, "reason", reason);
+	payload = audit_detail_end(&d);
+	Async_Notify("mtcbind_rejected",
+				 JsonbToCString(NULL, &payload->root, VARSIZE(payload)));
+}
+
+
+/* ---------- append-only ---------- */
+
+/*
+ * mtcbind.event_append_only(): BEFORE UPDATE OR DELETE (row) and BEFORE
+ * TRUNCATE on the event log and each of its partitions.
+ */
+Datum
+mtcbind_event_append_only(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	const char *op;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "mtcbind.event_append_only() must be called as a trigger");
+	if (deleting_events && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_trigtuple);
+
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		op = "UPDATE";
+	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		op = "DELETE";
+	else
+		op = "TRUNCATE";
+	ereport(ERROR,
+			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
+			 errmsg("mtcbind.binding_event is append-only"),
+			 errdetail("%s is not allowed on the audit log.", op),
+			 errhint("Old events are removed with mtcbind.purge_events; see docs/dba-guide.md.")));
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
+
+/*
+ * mtcbind._delete_events(target regclass, cutoff timestamptz, kinds text[])
+ * Deletes the events before cutoff (of the given kinds, or all) from the
+ * event log or its default partition; returns how many.  Called by
+ * mtcbind.purge_events only (granted to no one).
+ */
+Datum
+mtcbind_delete_events(PG_FUNCTION_ARGS)
+{
+	Oid			target;
+	char	   *target_name;
+	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	StringInfoData sql;
+	uint64		deleted;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("target and cutoff must not be NULL")));
+	target = PG_GETARG_OID(0);
+	target_name = get_rel_name(target);
+	/* Only the log itself or its default partition: never another table. */
+	if (target_name == NULL ||
+		get_rel_namespace(target) != get_namespace_oid("mtcbind", false) ||
+		(strcmp(target_name, "binding_event") != 0 &&
+		 strcmp(target_name, "binding_event_default") != 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target must be mtcbind.binding_event or mtcbind.binding_event_default")));
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM mtcbind.%s WHERE occurred_at OPERATOR(pg_catalog.<) $1",
+					 quote_identifier(target_name));
+	values[0] = PG_GETARG_DATUM(1);
+	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	if (!PG_ARGISNULL(2))
+		appendStringInfoString(&sql, " AND event OPERATOR(pg_catalog.=) ANY ($2)");
+	else
+		nulls[1] = 'n';
+
+	store_connect();
+	deleting_events = true;
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql.data, 2, argtypes, values, nulls, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "mtcbind: could not delete events");
+		deleted = SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		deleting_events = false;
+	}
+	PG_END_TRY();
+	store_finish();
+	PG_RETURN_INT64((int64) deleted);
+}

@@ -1,0 +1,324 @@
+/*
+ * binding_table.c
+ *		The triggers of mtcbind.binding: before a row is written, refuse an
+ *		id its default did not draw for it and set the blocked flag; after
+ *		it is written, record one event per change.  They run for every writer
+ *		(request_key, the administration functions, a DBA's DML, a loader
+ *		with only INSERT), as the table's owner, with a pinned search_path,
+ *		so nothing in the caller's session changes what is checked or
+ *		recorded.  Only a restore in session_replication_role = replica (a
+ *		superuser's setting) bypasses them, and brings its events with it.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/rel.h"
+
+#include "audit.h"
+#include "blocks.h"
+#include "catalog.h"
+#include "errcodes.h"
+#include "identifiers.h"
+#include "store.h"
+
+PG_FUNCTION_INFO_V1(mtcbind_draw_binding_id);
+PG_FUNCTION_INFO_V1(mtcbind_binding_guard);
+PG_FUNCTION_INFO_V1(mtcbind_binding_audit);
+
+/* A column of a binding row. */
+static Datum
+column(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "mtcbind.binding has no column \"%s\"", name);
+	return heap_getattr(tuple, attnum, desc, isnull);
+}
+
+/* An identifier column: false when NULL. */
+static bool
+ident_column(HeapTuple tuple, TupleDesc desc, const char *name, int64 *value)
+{
+	bool		isnull;
+	Datum		d = column(tuple, desc, name, &isnull);
+
+	*value = isnull ? 0 : DatumGetInt64(d);
+	return !isnull;
+}
+
+/* A text column, or NULL. */
+static char *
+text_column(HeapTuple tuple, TupleDesc desc, const char *name)
+{
+	bool		isnull;
+	Datum		d = column(tuple, desc, name, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/*
+ * The id mtcbind._draw_binding_id(), the column's default, drew last in
+ * this backend and no row has taken yet.  The default is evaluated for a
+ * row just before the row's BEFORE triggers run (for INSERT ... VALUES,
+ * INSERT ... SELECT and COPY alike), so the row that carries this id is the
+ * row it was drawn for.
+ */
+static int64 drawn_binding_id = 0;
+
+/*
+ * mtcbind._draw_binding_id() RETURNS bigint: nextval of the binding
+ * sequence (with its privilege check), remembered for the guard.
+ */
+Datum
+mtcbind_draw_binding_id(PG_FUNCTION_ARGS)
+{
+	drawn_binding_id = nextval_internal(ext_catalog()->binding_seq, true);
+	PG_RETURN_INT64(drawn_binding_id);
+}
+
+/* Refuses a value in a column that only its default may fill. */
+static void
+require_default(const char *column_name, bool is_default)
+{
+	if (!is_default)
+		ereport(ERROR,
+				(errcode(ERRCODE_GENERATED_ALWAYS),
+				 errmsg("cannot insert a non-DEFAULT value into column \"%s\" of mtcbind.binding",
+						column_name),
+				 errdetail("created_at and created_by record when and by whom a binding was made; mtcbind sets them."),
+				 errhint("Leave the column out; put what the old system knew in note.")));
+}
+
+/*
+ * mtcbind.binding_guard(): BEFORE INSERT OR UPDATE OF binding_id, blocked,
+ * terminal_id, iccid, imei ON mtcbind.binding, FOR EACH ROW.
+ */
+Datum
+mtcbind_binding_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		inserting;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	int64		binding_id;
+	BlockIdentities ids = {0};
+	bool		blocked = false;
+	bool		was_blocked;
+	bool		isnull;
+	int			blocked_att;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "mtcbind.binding_guard() must be called as a BEFORE ROW trigger");
+	inserting = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	tuple = inserting ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	desc = RelationGetDescr(trigdata->tg_relation);
+
+	/*
+	 * Ids are the sequence's to give, once: an id brought by the writer
+	 * could be one a later binding will draw, or one an earlier binding had,
+	 * whose history would then mix with this one's.  A restore runs with
+	 * session_replication_role = replica, where this trigger does not fire.
+	 */
+	binding_id = DatumGetInt64(column(tuple, desc, "binding_id", &isnull));
+	if (inserting)
+	{
+		if (binding_id != drawn_binding_id)
+			ereport(ERROR,
+					(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
+					 errmsg("binding_id %lld was not drawn for this row by its default",
+							(long long) binding_id),
+					 errdetail("Binding ids come from mtcbind.binding_binding_id_seq, once each: an id written by hand could be an earlier binding's, or a later one's."),
+					 errhint("Leave binding_id out. A dump is restored with session_replication_role = replica (docs/dba-guide.md, \"Backup and restore\").")));
+		drawn_binding_id = 0;
+		require_default("created_by",
+						strcmp(text_column(tuple, desc, "created_by"),
+							   GetUserNameFromId(GetSessionUserId(), false)) == 0);
+		require_default("created_at",
+						DatumGetTimestampTz(column(tuple, desc, "created_at", &isnull)) ==
+						GetCurrentTransactionStartTimestamp());
+	}
+	else if (binding_id != DatumGetInt64(column(trigdata->tg_trigtuple, desc,
+												"binding_id", &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
+				 errmsg("the binding_id of a binding cannot change"),
+				 errdetail("Events and transfer authorisations name bindings by id.")));
+
+	/* Until commit, no block on these identities can slip in unseen. */
+	ids.has_iccid = ident_column(tuple, desc, "iccid", &ids.iccid);
+	ids.terminal_id = text_column(tuple, desc, "terminal_id");
+	ids.has_imei = ident_column(tuple, desc, "imei", &ids.imei);
+	blocklist_lock(false);
+	if (blocklist_maybe_nonempty())
+	{
+		BlockHit	hit;
+
+		store_connect();
+		blocklist_find(&ids, true, &hit);
+		store_finish();
+		blocked = hit.found;
+	}
+
+	blocked_att = SPI_fnumber(desc, "blocked");
+	was_blocked = DatumGetBool(heap_getattr(tuple, blocked_att, desc, &isnull));
+	if (isnull || was_blocked != blocked)
+	{
+		Datum		value = BoolGetDatum(blocked);
+		bool		value_null = false;
+
+		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &blocked_att, &value, &value_null);
+	}
+	return PointerGetDatum(tuple);
+}
+
+/* Adds "key": digits of an identifier to a detail, when present. */
+static void
+detail_ident(AuditDetail *d, const char *key, bool present, int64 value,
+			 int (*to_digits) (int64, char *))
+{
+	char		digits[MTCBIND_IDENT_BUFLEN];
+
+	if (!present)
+		return;
+	to_digits(value, digits);
+	audit_detail_text(d, key, digits);
+}
+
+/* The identities of a binding row as an event carries them. */
+static void
+event_identities(AuditEvent *ev, HeapTuple tuple, TupleDesc desc)
+{
+	bool		isnull;
+
+	ev->binding_id = DatumGetInt64(column(tuple, desc, "binding_id", &isnull));
+	ev->terminal_id = text_column(tuple, desc, "terminal_id");
+	ev->has_iccid = ident_column(tuple, desc, "iccid", &ev->iccid);
+	ev->has_imei = ident_column(tuple, desc, "imei", &ev->imei);
+	ev->has_imsi = ident_column(tuple, desc, "imsi", &ev->imsi);
+}
+
+/* The columns an UPDATE event compares, in the order its detail lists them. */
+static const char *const audited_columns[] = {
+	"binding_id", "terminal_id", "iccid", "imei", "imeisv", "imsi",
+	"terminal_appli_id", "uicc_appli_id", "note", "created_at", "created_by"
+};
+
+/*
+ * The event of an UPDATE, or NULL if no audited column changed.  Its kind:
+ * rebound (another device or card), attribute_changed (IMEI, IMEISV,
+ * IMSI), else updated; its detail the old and new values of what changed.
+ */
+static const char *
+update_event(HeapTuple old_row, HeapTuple new_row, TupleDesc desc, AuditEvent *ev)
+{
+	AuditDetail detail;
+	char	   *old_text[lengthof(audited_columns)];
+	char	   *new_text[lengthof(audited_columns)];
+	bool		changed[lengthof(audited_columns)];
+	bool		any = false;
+	const char *kind = "updated";
+
+	for (int i = 0; i < lengthof(audited_columns); i++)
+	{
+		int			attnum = SPI_fnumber(desc, audited_columns[i]);
+
+		old_text[i] = SPI_getvalue(old_row, desc, attnum);
+		new_text[i] = SPI_getvalue(new_row, desc, attnum);
+		changed[i] = (old_text[i] == NULL) != (new_text[i] == NULL) ||
+			(old_text[i] != NULL && strcmp(old_text[i], new_text[i]) != 0);
+		any |= changed[i];
+	}
+	if (!any)
+		return NULL;
+	if (changed[1] || changed[2])
+		kind = "rebound";
+	else if (changed[3] || changed[4] || changed[5])
+		kind = "attribute_changed";
+
+	event_identities(ev, new_row, desc);
+	if (changed[1])
+		ev->previous_terminal_id = old_text[1];
+	if (changed[2])
+		ev->has_previous_iccid = ident_column(old_row, desc, "iccid", &ev->previous_iccid);
+
+	audit_detail_begin(&detail);
+	audit_detail_begin_object(&detail, "old");
+	for (int i = 0; i < lengthof(audited_columns); i++)
+		if (changed[i])
+			audit_detail_text(&detail, audited_columns[i], old_text[i]);
+	audit_detail_end_object(&detail);
+	audit_detail_begin_object(&detail, "new");
+	for (int i = 0; i < lengthof(audited_columns); i++)
+		if (changed[i])
+			audit_detail_text(&detail, audited_columns[i], new_text[i]);
+	audit_detail_end_object(&detail);
+	ev->detail = audit_detail_end(&detail);
+	return kind;
+}
+
+/*
+ * mtcbind.binding_audit(): AFTER INSERT, DELETE, UPDATE OF (the binding's
+ * own columns) FOR EACH ROW, and AFTER TRUNCATE FOR EACH STATEMENT.
+ */
+Datum
+mtcbind_binding_audit(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent tg;
+	TupleDesc	desc;
+	AuditEvent	ev = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event))
+		elog(ERROR, "mtcbind.binding_audit() must be called as an AFTER trigger");
+	tg = trigdata->tg_event;
+	desc = RelationGetDescr(trigdata->tg_relation);
+	store_connect();
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(tg))
+		ev.event = "truncated";
+	else if (TRIGGER_FIRED_BY_INSERT(tg))
+	{
+		HeapTuple	row = trigdata->tg_trigtuple;
+		AuditDetail detail;
+		int64		imeisv = 0;
+		char	   *appli;
+
+		ev.event = "bound";
+		event_identities(&ev, row, desc);
+		/* what the columns of the event do not carry, when there is any */
+		audit_detail_begin(&detail);
+		detail_ident(&detail, "imeisv", ident_column(row, desc, "imeisv", &imeisv), imeisv,
+					 imeisv_to_digits);
+		if ((appli = text_column(row, desc, "terminal_appli_id")) != NULL && appli[0] != '\0')
+			audit_detail_text(&detail, "terminal_appli_id", appli);
+		if ((appli = text_column(row, desc, "uicc_appli_id")) != NULL && appli[0] != '\0')
+			audit_detail_text(&detail, "uicc_appli_id", appli);
+		if ((appli = text_column(row, desc, "note")) != NULL)
+			audit_detail_text(&detail, "note", appli);
+		ev.detail = audit_detail_end(&detail);
+	}
+	else if (TRIGGER_FIRED_BY_DELETE(tg))
+	{
+		ev.event = "unbound";
+		event_identities(&ev, trigdata->tg_trigtuple, desc);
+	}
+	else
+		ev.event = update_event(trigdata->tg_trigtuple, trigdata->tg_newtuple, desc, &ev);
+
+	if (ev.event != NULL)
+	{
+		ev.reason = audit_current_reason();
+		audit_record(&ev);
+	}
+	store_finish();
+	return PointerGetDatum(NULL);
+}

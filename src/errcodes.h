@@ -1,0 +1,20 @@
+/*
+ * errcodes.h
+ *		The SQLSTATEs of mtcbind's own errors (class MB), documented in one
+ *		table in docs/errors.md.
+ */
+#ifndef MTCBIND_ERRCODES_H
+#define MTCBIND_ERRCODES_H
+
+#define ERRCODE_MTCBIND_DEVICE_BOUND_ELSEWHERE	MAKE_SQLSTATE('M','B','0','0','1')
+#define ERRCODE_MTCBIND_UICC_BOUND_ELSEWHERE	MAKE_SQLSTATE('M','B','0','0','2')
+#define ERRCODE_MTCBIND_UICC_NOT_BOUND			MAKE_SQLSTATE('M','B','0','0','3')
+#define ERRCODE_MTCBIND_ALREADY_BOUND_THERE		MAKE_SQLSTATE('M','B','0','0','4')
+#define ERRCODE_MTCBIND_SEQUENCE_BEHIND			MAKE_SQLSTATE('M','B','0','0','5')
+#define ERRCODE_MTCBIND_UICC_BLOCKED			MAKE_SQLSTATE('M','B','0','0','6')
+#define ERRCODE_MTCBIND_DEVICE_BLOCKED			MAKE_SQLSTATE('M','B','0','0','7')
+#define ERRCODE_MTCBIND_ID_NOT_DRAWN			MAKE_SQLSTATE('M','B','0','0','8')
+#define ERRCODE_MTCBIND_DROP_REFUSED			MAKE_SQLSTATE('M','B','0','0','9')
+#define ERRCODE_MTCBIND_APPEND_ONLY				MAKE_SQLSTATE('M','B','0','1','0')
+
+#endif							/* MTCBIND_ERRCODES_H */
