@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 
 #include "identifiers.h"
+#include "unicode_invisible.h"
 
 /* Characters of a bad input an error message shows at most. */
 #define ECHO_CHARS 40
@@ -101,34 +102,28 @@ echo_input(const char *input, size_t len, InputEcho *echo)
 }
 
 /*
- * Whether a character would not show, or would disturb the text around it,
- * if an error detail printed it as it is: controls, blanks other than the
- * ASCII space, zero-width and bidirectional format characters (U+202E
- * would reverse the rest of the line on a terminal), variation selectors,
- * tags, and combining marks, which would join the quote before them.  The
- * ranges are from the Unicode character database (categories Cc, Cf, Zs,
- * Zl, Zp, Mn and Me, and the fillers that render as blanks).
+ * Whether a non-ASCII character would not show, or would disturb the text
+ * around it, if an error detail printed it as it is: controls, blanks
+ * other than the ASCII space, zero-width and bidirectional format
+ * characters (U+202E would reverse the rest of the line on a terminal),
+ * and combining marks, which would join the quote before them.  The table
+ * is generated from the Unicode character database (see its header).
  */
 static bool
 code_point_is_invisible(pg_wchar cp)
 {
-	static const struct
-	{
-		pg_wchar	first;
-		pg_wchar	last;
-	}			invisible[] = {
-		{0x0000, 0x0020}, {0x007F, 0x00A0}, {0x00AD, 0x00AD},
-		{0x034F, 0x034F}, {0x061C, 0x061C}, {0x115F, 0x1160},
-		{0x1680, 0x1680}, {0x17B4, 0x17B5}, {0x180B, 0x180F},
-		{0x2000, 0x200F}, {0x2028, 0x202F}, {0x205F, 0x206F},
-		{0x3000, 0x3000}, {0x3164, 0x3164}, {0xFE00, 0xFE0F},
-		{0xFEFF, 0xFEFF}, {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFFB},
-		{0xE0000, 0xE0FFF},
-	};
+	int			low = 0;
+	int			high = lengthof(unicode_invisible) - 1;
 
-	for (int i = 0; i < lengthof(invisible); i++)
+	while (low <= high)
 	{
-		if (cp >= invisible[i].first && cp <= invisible[i].last)
+		int			mid = (low + high) / 2;
+
+		if (cp < unicode_invisible[mid].first)
+			high = mid - 1;
+		else if (cp > unicode_invisible[mid].last)
+			low = mid + 1;
+		else
 			return true;
 	}
 	return false;
@@ -155,7 +150,7 @@ describe_char(const char *p)
 	{
 		pg_wchar	cp = utf8_to_unicode((const unsigned char *) p);
 
-		if (code_point_is_invisible(cp) || pg_dsplen(p) <= 0)
+		if (code_point_is_invisible(cp))
 			return cp <= 0xFFFF ? psprintf("\\u%04X", cp) : psprintf("\\U%08X", cp);
 		return pnstrdup(p, len);
 	}
