@@ -7,18 +7,7 @@ CREATE EXTENSION IF NOT EXISTS mtcbind;
 -- Unqualified names of mtcbind's functions and types, as applications write them.
 SET search_path = public, mtcbind;
 
--- Runs a statement and reports its SQLSTATE and message instead of failing.
-CREATE FUNCTION pg_temp.try(stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE
-    detail text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM
-        || CASE WHEN detail <> '' THEN ' | ' || detail ELSE '' END;
-END $$;
+\i sql/include/try.sql
 
 -- A fixed Ks_int_NAF and B-TID for the tests (not secrets anywhere).
 CREATE FUNCTION pg_temp.ks() RETURNS bytea LANGUAGE sql IMMUTABLE

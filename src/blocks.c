@@ -519,28 +519,35 @@ delete_blocks(const BlockIdentities *ids)
 	return store_run(&st, &args, SPI_OK_DELETE);
 }
 
+/* Lifts the blocks that name the identities, as function fn; true if any. */
+static bool
+lift_blocks(const char *fn, const BlockIdentities *ids, const char *reason)
+{
+	uint64		gone;
+
+	blocklist_lock_first(fn);
+	store_connect();
+	audit_context_begin();
+	audit_context_set_reason(reason);
+	gone = delete_blocks(ids);
+	audit_context_clear();
+	store_finish();
+	return gone > 0;
+}
+
 /* mtcbind.unblock_uicc(iccid mtcbind.iccid, reason text) RETURNS boolean */
 Datum
 mtcbind_unblock_uicc(PG_FUNCTION_ARGS)
 {
 	BlockIdentities ids = {0};
 	char	   *reason;
-	uint64		gone;
 
 	require_read_committed("mtcbind.unblock_uicc");
 	require_arg(fcinfo, 0, "iccid");
 	reason = get_reason_arg(fcinfo, 1, true);
 	ids.has_iccid = true;
 	ids.iccid = PG_GETARG_INT64(0);
-
-	blocklist_lock_first("mtcbind.unblock_uicc");
-	store_connect();
-	audit_context_begin();
-	audit_context_set_reason(reason);
-	gone = delete_blocks(&ids);
-	audit_context_clear();
-	store_finish();
-	PG_RETURN_BOOL(gone > 0);
+	PG_RETURN_BOOL(lift_blocks("mtcbind.unblock_uicc", &ids, reason));
 }
 
 /*
@@ -554,17 +561,8 @@ mtcbind_unblock_device(PG_FUNCTION_ARGS)
 {
 	BlockIdentities ids = {0};
 	char	   *reason;
-	uint64		gone;
 
 	require_read_committed("mtcbind.unblock_device");
 	reason = read_device_args(fcinfo, &ids);
-
-	blocklist_lock_first("mtcbind.unblock_device");
-	store_connect();
-	audit_context_begin();
-	audit_context_set_reason(reason);
-	gone = delete_blocks(&ids);
-	audit_context_clear();
-	store_finish();
-	PG_RETURN_BOOL(gone > 0);
+	PG_RETURN_BOOL(lift_blocks("mtcbind.unblock_device", &ids, reason));
 }
