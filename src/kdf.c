@@ -10,12 +10,13 @@
  * that check arguments and turn a false into a fixed error are in
  * kdf_sql.c.
  *
- * OpenSSL: the HMAC algorithm (EVP_MAC) and an unkeyed context with its
- * digest set are made once per process and kept; they hold no key.  The
- * keyed state (EVP_MAC_CTX) is copied from that template for each
- * derivation and freed before it returns, which makes OpenSSL cleanse its
- * copy of the key and the HMAC state.  So no key outlives the call that
- * used it, in autocommit or in a long transaction alike.
+ * OpenSSL: the HMAC algorithm (EVP_MAC) and one context with its digest set
+ * are made once per process and kept.  Each derivation keys the context,
+ * and before it returns keys it again with a constant all-zero key, which
+ * makes OpenSSL clear and free its copy of the derivation's key and
+ * overwrite the HMAC state; on any failure the context is freed (which
+ * cleanses it) and made anew.  So no key outlives the call that used it,
+ * in autocommit or in a long transaction alike.
  *
  * See docs/kdf.md for byte layouts, errors and benchmark figures.
  */
@@ -67,13 +68,18 @@ mtcbind_wipe(void *buf, size_t len)
 		OPENSSL_cleanse(buf, len);
 }
 
+/* The context every derivation keys and then scrubs (see hmac_context). */
+static EVP_MAC_CTX *keyed_ctx = NULL;
+
 /*
- * Kept for callers of the earlier API: there is no shared keyed state any
- * more, so there is nothing to release.
+ * Frees the kept context (it holds no key between derivations); the next
+ * derivation makes a new one.  For programs that want OpenSSL's memory back.
  */
 void
 mtcbind_kdf_release(void)
 {
+	EVP_MAC_CTX_free(keyed_ctx);
+	keyed_ctx = NULL;
 }
 
 /*
@@ -113,6 +119,35 @@ hmac_context_new(void)
 		template = ctx;
 	}
 	return EVP_MAC_CTX_dup(template);
+}
+
+/*
+ * The context for one derivation; NULL if OpenSSL fails.  Keying a kept
+ * context costs less than copying a new one from the template each time.
+ */
+static EVP_MAC_CTX *
+hmac_context(void)
+{
+	if (keyed_ctx == NULL)
+		keyed_ctx = hmac_context_new();
+	return keyed_ctx;
+}
+
+/*
+ * Leaves no key in the context after a derivation.  Keying it again with a
+ * constant key makes OpenSSL cleanse and free its copy of the key and
+ * replace the HMAC state; if that fails, or the derivation did, the
+ * context is freed (which cleanses it too) and made anew next time.
+ */
+static void
+hmac_context_scrub(bool ok)
+{
+	static const unsigned char no_key[MTCBIND_KEY_LEN] = {0};
+
+	if (ok && EVP_MAC_init(keyed_ctx, no_key, sizeof(no_key), NULL) == 1)
+		return;
+	EVP_MAC_CTX_free(keyed_ctx);
+	keyed_ctx = NULL;
 }
 
 /* Feeds the buffered part of S to HMAC. */
@@ -172,7 +207,7 @@ mtcbind_kdf(const unsigned char *key, size_t keylen, uint8_t fc,
 			return false;
 	}
 
-	w.ctx = hmac_context_new();
+	w.ctx = hmac_context();
 	if (w.ctx == NULL)
 		return false;
 	w.ok = (EVP_MAC_init(w.ctx, key, keylen, NULL) == 1);
@@ -196,8 +231,7 @@ mtcbind_kdf(const unsigned char *key, size_t keylen, uint8_t fc,
 				outlen == MTCBIND_KEY_LEN);
 
 	mtcbind_wipe(w.buf, w.high_water);
-	/* Freeing the context cleanses OpenSSL's copy of the key and state. */
-	EVP_MAC_CTX_free(w.ctx);
+	hmac_context_scrub(w.ok);
 	if (!w.ok)
 	{
 		mtcbind_wipe(out, MTCBIND_KEY_LEN);

@@ -78,9 +78,10 @@ extern bool mtcbind_derive_ks_local(const KsLocalInput *in,
 extern void mtcbind_wipe(void *buf, size_t len);
 
 /*
- * Does nothing: each derivation makes and frees its own keyed HMAC state,
- * so no key outlives it.  Kept so that programs written against the
- * earlier API still build.
+ * Frees the HMAC context the derivations reuse.  It holds no key between
+ * derivations (each one re-keys it with a constant key before returning),
+ * so this only gives OpenSSL's memory back; the next derivation makes a
+ * new context.
  */
 extern void mtcbind_kdf_release(void);
 

@@ -79,3 +79,40 @@ SELECT round((p.seconds / k.seconds)::numeric, 2) AS "pgcrypto hmac() / ks_local
        CASE WHEN (k.seconds * 1e6 / :rows) / :raw_us <= 2.0 THEN 'met' ELSE 'MISSED' END AS "target <= 2x raw"
 FROM bench_result k, bench_result p
 WHERE k.ord = 2 AND p.ord = 4;
+
+-- Per request in autocommit: each derivation in a transaction of its own,
+-- as a NAF's requests are.  A procedure commits after every call; the same
+-- loop without the derivation is the baseline, so the difference is what
+-- one derivation costs when nothing is kept across transactions but what
+-- the extension keeps itself (the HMAC algorithm and one unkeyed context).
+CREATE PROCEDURE pg_temp.commit_loop(n int, derive boolean)
+LANGUAGE plpgsql AS $$
+DECLARE
+	k bytea;
+BEGIN
+	FOR i IN 1..n LOOP
+		IF derive THEN
+			k := mtcbind.ks_local(
+				'\x3e9f04a7de64efd1db6843a0a5f1c5677b7f7cc3fb7a37b7c53dcb4b2806b19c'::bytea,
+				'I1U8vpY3qJ0hiuZNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org',
+				'89441100633100000014'::mtcbind.iccid, i::text, 'metering-app', 'A0000000871002',
+				'\x00112233445566778899aabbccddeeff'::bytea, '\xffeeddccbbaa99887766554433221100'::bytea);
+		ELSE
+			k := convert_to(i::text, 'UTF8');
+		END IF;
+		COMMIT;
+	END LOOP;
+END $$;
+\set commits 100000
+CALL pg_temp.commit_loop(1000, true);
+SELECT clock_timestamp() AS t0 \gset
+CALL pg_temp.commit_loop(:commits, false);
+SELECT clock_timestamp() AS t1 \gset
+CALL pg_temp.commit_loop(:commits, true);
+SELECT clock_timestamp() AS t2 \gset
+\echo
+\echo One derivation per transaction (:commits transactions, each committed)
+SELECT round((extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz) * 1e6 / :commits)::numeric, 3) AS "µs per transaction, no derivation",
+       round((extract(epoch FROM :'t2'::timestamptz - :'t1'::timestamptz) * 1e6 / :commits)::numeric, 3) AS "µs per transaction with ks_local",
+       round(((extract(epoch FROM :'t2'::timestamptz - :'t1'::timestamptz)
+               - extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz)) * 1e6 / :commits)::numeric, 3) AS "µs per derivation";
