@@ -942,6 +942,16 @@ CREATE FUNCTION mtcbind.event_append_only() RETURNS trigger
     AS 'MODULE_PATHNAME', 'mtcbind_event_append_only'
     LANGUAGE C SET search_path = pg_catalog, pg_temp;
 
+-- First in every statement that writes bindings: the blocklist's weak lock,
+-- before any row is locked (the lock order of src/blocks.c).
+CREATE FUNCTION mtcbind.binding_lock_order() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'mtcbind_binding_lock_order'
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+
+CREATE TRIGGER binding_lock_order
+    BEFORE INSERT OR UPDATE OR DELETE ON mtcbind.binding
+    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.binding_lock_order();
+
 -- Also on UPDATE OF blocked: the flag is derived from the blocklist, so a
 -- hand-written value is replaced by the true one.
 CREATE TRIGGER binding_guard
@@ -1355,10 +1365,42 @@ CREATE FUNCTION mtcbind.drop_guard() RETURNS event_trigger
     LANGUAGE C SET search_path = pg_catalog, pg_temp;
 
 CREATE EVENT TRIGGER mtcbind_drop_guard ON ddl_command_start
-    WHEN TAG IN ('DROP EXTENSION', 'DROP OWNED', 'DROP TABLE')
+    WHEN TAG IN ('DROP EXTENSION', 'DROP OWNED', 'DROP TABLE', 'DROP LANGUAGE',
+                 'ALTER EXTENSION', 'ALTER TABLE')
     EXECUTE FUNCTION mtcbind.drop_guard();
 -- Also with session_replication_role = replica (a restore, pg_restore --clean).
 ALTER EVENT TRIGGER mtcbind_drop_guard ENABLE ALWAYS;
+
+-- mtcbind.reason is one session's word about its own change.  Its check
+-- refuses a function's SET clause, but only once the library is loaded in
+-- the session that creates the function; this catches the rest.
+CREATE FUNCTION mtcbind.reason_guard() RETURNS event_trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $reason_guard$
+DECLARE
+    fn regprocedure;
+BEGIN
+    SELECT p.oid INTO fn
+      FROM pg_catalog.pg_event_trigger_ddl_commands() c
+      JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) c.objid
+     WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+       AND EXISTS (SELECT FROM pg_catalog.unnest(p.proconfig) setting
+                    WHERE setting OPERATOR(pg_catalog.~~) 'mtcbind.reason=%')
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'function % sets mtcbind.reason', fn
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'mtcbind.reason can only be set for a session (SET, or the connection''s options).',
+                  HINT = 'A default reason would be recorded for changes made by anyone who calls the function.';
+    END IF;
+END
+$reason_guard$;
+
+CREATE EVENT TRIGGER mtcbind_reason_guard ON ddl_command_end
+    WHEN TAG IN ('CREATE FUNCTION', 'ALTER FUNCTION', 'CREATE PROCEDURE', 'ALTER PROCEDURE')
+    EXECUTE FUNCTION mtcbind.reason_guard();
+ALTER EVENT TRIGGER mtcbind_reason_guard ENABLE ALWAYS;
 
 ------------------------------------------------------------------------------
 -- A view for people
@@ -1410,11 +1452,13 @@ REVOKE ALL ON FUNCTION mtcbind._prepare_event_partition(name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._lock_event_table(regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind._check_reason(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.binding_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.binding_lock_order() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.binding_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.blocklist_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.policy_audit() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.event_append_only() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.drop_guard() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.reason_guard() FROM PUBLIC;
 
 GRANT EXECUTE ON FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, mtcbind.iccid,
     mtcbind.imei, mtcbind.imeisv, mtcbind.imsi, text, text) TO mtcbind_naf;

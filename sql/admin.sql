@@ -174,11 +174,14 @@ SELECT last_value AS seq_before FROM mtcbind.binding_binding_id_seq \gset
 SELECT regexp_replace(pg_temp.try(format($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (%s, 'vending-03', '8944200000000000082')$$, :seq_before + 3)), 'binding_id \d+', 'binding_id N');
 SELECT nextval('mtcbind.binding_binding_id_seq') AS free_id \gset
 SELECT regexp_replace(pg_temp.try(format($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (%s, 'vending-03', '8944200000000000082')$$, :free_id)), 'binding_id \d+', 'binding_id N');
+SELECT regexp_replace(pg_temp.try($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (0, 'vending-03', '8944200000000000082')$$), 'binding_id \d+', 'binding_id N') AS id_zero;
+SELECT mtcbind._draw_binding_id() AS self_drawn \gset
+SELECT regexp_replace(pg_temp.try(format($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (%s, 'vending-03', '8944200000000000082')$$, :self_drawn)), 'binding_id \d+', 'binding_id N') AS drawn_by_another_statement;
 SELECT min(binding_id) AS old_id FROM mtcbind.binding_event WHERE event = 'unbound' \gset
 SELECT :old_id IS NOT NULL AS have_unbound_id,
        regexp_replace(pg_temp.try(format($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (%s, 'vending-03', '8944200000000000082')$$, :old_id)), 'binding_id \d+', 'binding_id N') AS reused;
 SELECT count(*) AS events FROM pg_temp.events_since_mark();
-SELECT last_value = :free_id AS sequence_only_advanced_by_nextval FROM mtcbind.binding_binding_id_seq;
+SELECT last_value = :self_drawn AS sequence_only_advanced_by_the_draws FROM mtcbind.binding_binding_id_seq;
 INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('vending-03', '8944200000000000082');
 SELECT pg_temp.try($$UPDATE mtcbind.binding SET binding_id = binding_id + 1000 WHERE terminal_id = 'vending-03'$$);
 SELECT e.event, e.terminal_id, e.binding_id > :free_id AS drawn_after
@@ -292,3 +295,12 @@ SELECT outcome, binding_id FROM mtcbind.request_key(mtcbind.naf_id('naf.example.
     'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
     now() + interval '1 day', 'tracker-11', '8944200000000000058');
 RESET mtcbind.log_key_issue;
+
+-- Rule: a function cannot carry a default mtcbind.reason either when it is
+-- created in a session that has not loaded mtcbind's library yet (the
+-- setting is then only a placeholder, unchecked): an event trigger refuses it.
+\c
+SELECT count(*) AS library_not_loaded_yet FROM pg_settings WHERE name = 'mtcbind.reason';
+CREATE FUNCTION public.regress_with_reason() RETURNS int LANGUAGE sql
+    SET mtcbind.reason = 'preset by a function' AS 'SELECT 1';
+SELECT count(*) AS created FROM pg_proc WHERE proname = 'regress_with_reason';

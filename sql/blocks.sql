@@ -114,6 +114,18 @@ SELECT mtcbind.unblock_device('meter-77', 'recovered');
 SELECT mtcbind.unbind('89441000000000000075', 'device recovered, card kept');
 SELECT pg_temp.req('other-device', '89441000000000000083', '352099001761481');
 
+-- ... also when two devices were blocked with the same IMEI, and lifting
+-- an IMEI alone never lifts a device's terminal_id block.
+SELECT mtcbind.block_device('dev-t1', 'stolen', imei => '35-209900-176148-1') > 0 AS t1_blocked;
+SELECT mtcbind.block_device('dev-t2', 'stolen', imei => '35-209900-176148-1') > 0 AS t2_blocked;
+SELECT mtcbind.unblock_device('dev-t1', 'found');
+SELECT terminal_id, imei FROM mtcbind.blocklist
+ WHERE terminal_id LIKE 'dev-t_' OR imei = '352099001761481' ORDER BY block_id;
+SELECT mtcbind.unblock_device(NULL, 'off the deny list', imei => '352099001761481');
+SELECT terminal_id, imei FROM mtcbind.blocklist
+ WHERE terminal_id LIKE 'dev-t_' OR imei = '352099001761481' ORDER BY block_id;
+SELECT mtcbind.unblock_device('dev-t2', 'found');
+
 -- Rule: block and unblock come first in their transaction (they lock the
 -- blocklist against new bindings; after other changes that lock could
 -- deadlock with key requests) or after another of them.

@@ -54,4 +54,4 @@ SELECT count(*) FILTER (WHERE o.oprnamespace = 'pg_catalog'::regnamespace) AS ca
 SELECT c.relname, c.relkind FROM pg_class c
  WHERE c.relnamespace = 'mtcbind'::regnamespace AND c.relkind IN ('r', 'p', 'v')
  ORDER BY c.relname;
-SELECT evtname, evtevent, evttags, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'mtcbind%';
+SELECT evtname, evtevent, evttags, evtenabled FROM pg_event_trigger WHERE evtname LIKE 'mtcbind%' ORDER BY evtname;

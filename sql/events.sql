@@ -134,6 +134,15 @@ SELECT count(*) AS still_installed FROM pg_extension WHERE extname = 'mtcbind';
 SET session_replication_role = replica;
 SELECT pg_temp.try($$DROP EXTENSION mtcbind$$);
 RESET session_replication_role;
+-- ... nor through the other ways to the same end: a CASCADE from
+-- something mtcbind depends on, releasing a member table so it can be
+-- dropped alone, or detaching a day of events from the append-only log.
+SELECT pg_temp.try($$DROP EXTENSION plpgsql CASCADE$$);
+SELECT pg_temp.try($$DROP LANGUAGE plpgsql CASCADE$$);
+SELECT pg_temp.try($$ALTER EXTENSION mtcbind DROP TABLE mtcbind.blocklist$$);
+SELECT pg_temp.try($$DROP TABLE mtcbind.blocklist CASCADE$$);
+SELECT pg_temp.try(format('ALTER TABLE mtcbind.binding_event DETACH PARTITION mtcbind.%I', :'partition_name'));
+SELECT count(*) AS still_installed FROM pg_extension WHERE extname IN ('mtcbind', 'plpgsql');
 -- Other extensions drop as usual.
 CREATE EXTENSION pgcrypto;
 DROP EXTENSION pgcrypto;

@@ -223,6 +223,8 @@ mtcbind_unbind(PG_FUNCTION_ARGS)
 	store_connect();
 	audit_context_begin();
 	audit_context_set_reason(reason);
+	/* The lock order of every binding writer: the blocklist, then the row. */
+	blocklist_lock(false);
 	store_binding_by_iccid(iccid, true, &held);
 	if (held.found)
 	{

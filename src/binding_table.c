@@ -17,6 +17,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/rel.h"
@@ -28,6 +29,7 @@
 #include "identifiers.h"
 #include "store.h"
 
+PG_FUNCTION_INFO_V1(mtcbind_binding_lock_order);
 PG_FUNCTION_INFO_V1(mtcbind_draw_binding_id);
 PG_FUNCTION_INFO_V1(mtcbind_binding_guard);
 PG_FUNCTION_INFO_V1(mtcbind_binding_audit);
@@ -66,12 +68,20 @@ text_column(HeapTuple tuple, TupleDesc desc, const char *name)
 
 /*
  * The id mtcbind._draw_binding_id(), the column's default, drew last in
- * this backend and no row has taken yet.  The default is evaluated for a
- * row just before the row's BEFORE triggers run (for INSERT ... VALUES,
- * INSERT ... SELECT and COPY alike), so the row that carries this id is the
- * row it was drawn for.
+ * this backend, and the command that drew it; valid until a row takes it.
+ * The default is evaluated for a row just before the row's BEFORE triggers
+ * run, in the same command (for INSERT ... VALUES, INSERT ... SELECT and
+ * COPY alike), so the row that carries this id in this command is the row
+ * it was drawn for.  An id drawn by a SELECT of its own is another
+ * command's.
  */
-static int64 drawn_binding_id = 0;
+static struct
+{
+	bool		valid;
+	int64		id;
+	LocalTransactionId lxid;
+	CommandId	cid;
+}			drawn;
 
 /*
  * mtcbind._draw_binding_id() RETURNS bigint: nextval of the binding
@@ -80,8 +90,22 @@ static int64 drawn_binding_id = 0;
 Datum
 mtcbind_draw_binding_id(PG_FUNCTION_ARGS)
 {
-	drawn_binding_id = nextval_internal(ext_catalog()->binding_seq, true);
-	PG_RETURN_INT64(drawn_binding_id);
+	drawn.id = nextval_internal(ext_catalog()->binding_seq, true);
+	drawn.lxid = MyProc->lxid;
+	drawn.cid = GetCurrentCommandId(false);
+	drawn.valid = true;
+	PG_RETURN_INT64(drawn.id);
+}
+
+/* True if the id is the one drawn for the row being inserted now. */
+static bool
+take_drawn_id(int64 binding_id)
+{
+	bool		ok = drawn.valid && drawn.id == binding_id && binding_id > 0 &&
+		drawn.lxid == MyProc->lxid && drawn.cid == GetCurrentCommandId(false);
+
+	drawn.valid = false;
+	return ok;
 }
 
 /* Refuses a value in a column that only its default may fill. */
@@ -95,6 +119,24 @@ require_default(const char *column_name, bool is_default)
 						column_name),
 				 errdetail("created_at and created_by record when and by whom a binding was made; mtcbind sets them."),
 				 errhint("Leave the column out; put what the old system knew in note.")));
+}
+
+/*
+ * mtcbind.binding_lock_order(): BEFORE INSERT OR UPDATE OR DELETE ON
+ * mtcbind.binding, FOR EACH STATEMENT.  Every writer of bindings takes the
+ * blocklist's weak lock before it locks a row (blocks.h), so that a block,
+ * which holds the strong one while it flags rows, can never wait for a row
+ * whose holder waits for the block.  mtcbind's functions take it
+ * themselves; this makes a DBA's INSERT, UPDATE and DELETE do the same.
+ */
+Datum
+mtcbind_binding_lock_order(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(((TriggerData *) fcinfo->context)->tg_event))
+		elog(ERROR, "mtcbind.binding_lock_order() must be called as a statement trigger");
+	blocklist_lock(false);
+	return PointerGetDatum(NULL);
 }
 
 /*
@@ -131,14 +173,13 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	binding_id = DatumGetInt64(column(tuple, desc, "binding_id", &isnull));
 	if (inserting)
 	{
-		if (binding_id != drawn_binding_id)
+		if (!take_drawn_id(binding_id))
 			ereport(ERROR,
 					(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
 					 errmsg("binding_id %lld was not drawn for this row by its default",
 							(long long) binding_id),
 					 errdetail("Binding ids come from mtcbind.binding_binding_id_seq, once each: an id written by hand could be an earlier binding's, or a later one's."),
 					 errhint("Leave binding_id out. A dump is restored with session_replication_role = replica (docs/dba-guide.md, \"Backup and restore\").")));
-		drawn_binding_id = 0;
 		require_default("created_by",
 						strcmp(text_column(tuple, desc, "created_by"),
 							   GetUserNameFromId(GetSessionUserId(), false)) == 0);

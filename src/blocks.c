@@ -414,6 +414,26 @@ detach_imei(int64 block_id)
 }
 
 /*
+ * Takes an IMEI off the rows of other devices' terminal_ids (all but the
+ * one given, which may be NULL); how many.
+ */
+static uint64
+detach_imei_of_others(int64 imei, const char *terminal_id)
+{
+	static StoreStatement st = {
+		"UPDATE mtcbind.blocklist SET imei = NULL"
+		" WHERE imei OPERATOR(pg_catalog.=) $1 AND terminal_id IS NOT NULL"
+		"   AND ($2 IS NULL OR terminal_id OPERATOR(pg_catalog.<>) $2)",
+		2, {ST_IMEI, ST_TEXT}
+	};
+	StoreArgs	args = {0};
+
+	arg_ident(&args, true, imei);
+	arg_text(&args, terminal_id);
+	return store_run(&st, &args, SPI_OK_UPDATE);
+}
+
+/*
  * mtcbind.block_device(terminal_id text, reason text, imei mtcbind.imei
  * DEFAULT NULL) RETURNS bigint
  * Blocks the device by terminal_id and by IMEI (the one given, else the one
@@ -470,9 +490,20 @@ mtcbind_block_device(PG_FUNCTION_ARGS)
 	}
 	else if (ids.terminal_id)
 	{
-		/* the IMEI is blocked; the terminal_id is not yet */
+		/*
+		 * The IMEI is blocked; the terminal_id is not yet.  If the IMEI is
+		 * blocked together with another device's terminal_id, it gets a row
+		 * of its own first, so that lifting that device's block leaves it.
+		 */
 		BlockIdentities t = {.terminal_id = ids.terminal_id};
 
+		if (by_imei.terminal_id != NULL)
+		{
+			BlockIdentities i = {.has_imei = true, .imei = ids.imei};
+
+			detach_imei(by_imei.block_id);
+			(void) insert_block(&i, reason);
+		}
 		block_id = insert_block(&t, reason);
 	}
 	else if (by_imei.terminal_id != NULL)
@@ -500,23 +531,32 @@ mtcbind_block_device(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(block_id);
 }
 
-/* Deletes the blocklist rows that name the identities; how many. */
+/*
+ * Lifts the blocks of the identities named; how many rows changed.  A card
+ * or a terminal_id goes with its row (and the IMEI blocked in that row with
+ * the terminal_id).  An IMEI named alone is taken off a row that also
+ * holds another device's terminal_id, which stays blocked: nothing is
+ * lifted that the caller did not name.
+ */
 static uint64
 delete_blocks(const BlockIdentities *ids)
 {
-	static StoreStatement st = {
+	static StoreStatement drop_rows = {
 		"DELETE FROM mtcbind.blocklist"
 		" WHERE iccid OPERATOR(pg_catalog.=) $1"
 		"    OR terminal_id OPERATOR(pg_catalog.=) $2"
-		"    OR imei OPERATOR(pg_catalog.=) $3",
+		"    OR (imei OPERATOR(pg_catalog.=) $3 AND terminal_id IS NULL)",
 		3, {ST_ICCID, ST_TEXT, ST_IMEI}
 	};
 	StoreArgs	args = {0};
+	uint64		changed = 0;
 
+	if (ids->has_imei)
+		changed += detach_imei_of_others(ids->imei, ids->terminal_id);
 	arg_ident(&args, ids->has_iccid, ids->iccid);
 	arg_text(&args, ids->terminal_id);
 	arg_ident(&args, ids->has_imei, ids->imei);
-	return store_run(&st, &args, SPI_OK_DELETE);
+	return changed + store_run(&drop_rows, &args, SPI_OK_DELETE);
 }
 
 /* Lifts the blocks that name the identities, as function fn; true if any. */

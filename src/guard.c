@@ -3,13 +3,17 @@
  *		The event trigger that keeps DROP EXTENSION mtcbind from silently
  *		deleting bindings, blocks and their history: every table of the
  *		extension is a member of it, so the drop would take their rows too.
- *		DROP OWNED BY the extension's owner drops it the same way, so that
- *		is guarded as well, and so is DROP TABLE of a day partition of the
- *		event log that holds events (partitions are ordinary tables, not
- *		members; pg_restore --clean drops them first).  purge_events, the
- *		retention path, drops partitions with the opt-in setting on.  The
- *		trigger is ENABLE ALWAYS: it also fires with session_replication_role
- *		= replica, the setting of a restore.
+ *		The other ways to the same end are guarded as well: DROP OWNED BY
+ *		the extension's owner, a CASCADE from something the extension
+ *		depends on (plpgsql) or from one of its tables, ALTER EXTENSION
+ *		mtcbind DROP (which frees a member to be dropped), DETACH PARTITION
+ *		from the event log, and DROP TABLE of a table of schema mtcbind that
+ *		holds rows (the day partitions are ordinary tables, not members;
+ *		pg_restore --clean drops them first).  purge_events, the retention
+ *		path, drops partitions with the opt-in setting on.  The trigger is
+ *		ENABLE ALWAYS: it also fires with session_replication_role =
+ *		replica, the setting of a restore.  It guards against mistakes; a
+ *		superuser can still disable it.
  */
 #include "postgres.h"
 
@@ -17,7 +21,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
-#include "catalog/partition.h"
 #include "commands/event_trigger.h"
 #include "executor/tuptable.h"
 #include "executor/spi.h"
@@ -111,40 +114,147 @@ drops_owner_objects(Node *parsetree)
 	return false;
 }
 
+/* What a guarded statement would do to mtcbind's data. */
+typedef enum GuardedChange
+{
+	CHANGE_NONE,
+	CHANGE_DROP_EXTENSION,		/* DROP EXTENSION mtcbind */
+	CHANGE_DROP_OWNED,			/* DROP OWNED BY the extension's owner */
+	CHANGE_CASCADE,				/* a CASCADE that can reach the extension */
+	CHANGE_RELEASE_MEMBER,		/* ALTER EXTENSION mtcbind DROP ... */
+	CHANGE_DETACH_EVENTS		/* DETACH PARTITION from the event log */
+} GuardedChange;
+
+/* True if the relation is in schema mtcbind. */
+static bool
+in_mtcbind_schema(Oid relid)
+{
+	return OidIsValid(relid) && get_rel_namespace(relid) == ext_catalog()->namespace_oid;
+}
+
 /*
- * The first table a DROP TABLE names that is a partition of the event log
- * holding events, or InvalidOid.
+ * For DROP TABLE: the first table named that is in schema mtcbind and
+ * holds rows (a day partition of the event log, attached or detached), or
+ * InvalidOid.  *cascade_in_schema is set when CASCADE names any table of
+ * the schema: through a table's owned sequence a cascade reaches the
+ * extension itself.
  */
 static Oid
-dropped_event_partition(Node *parsetree)
+dropped_table_with_rows(DropStmt *stmt, bool *cascade_in_schema)
 {
-	DropStmt   *stmt;
 	ListCell   *lc;
-	Oid			event_rel;
 
-	if (parsetree == NULL || !IsA(parsetree, DropStmt))
-		return InvalidOid;
-	stmt = (DropStmt *) parsetree;
-	if (stmt->removeType != OBJECT_TABLE)
-		return InvalidOid;
-	event_rel = ext_catalog()->event_rel;
+	*cascade_in_schema = false;
 	foreach(lc, stmt->objects)
 	{
 		RangeVar   *rv = makeRangeVarFromNameList((List *) lfirst(lc));
 		Oid			relid = RangeVarGetRelid(rv, NoLock, true);
 
-		if (OidIsValid(relid) && get_rel_relispartition(relid) &&
-			get_partition_parent(relid, true) == event_rel &&
-			relation_has_rows(relid))
+		if (!in_mtcbind_schema(relid))
+			continue;
+		if (stmt->behavior == DROP_CASCADE)
+			*cascade_in_schema = true;
+		if (relation_has_rows(relid))
 			return relid;
 	}
 	return InvalidOid;
 }
 
+/* True if the ALTER TABLE detaches a partition of the event log. */
+static bool
+detaches_event_partition(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->relation == NULL ||
+		RangeVarGetRelid(stmt->relation, NoLock, true) != ext_catalog()->event_rel)
+		return false;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_DetachPartition ||
+			cmd->subtype == AT_DetachPartitionFinalize)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What the statement would do to mtcbind's data.  A DROP TABLE of a table
+ * of mtcbind's schema that holds rows is refused at once (*table_with_rows),
+ * whatever else the extension holds.
+ */
+static GuardedChange
+classify(Node *parsetree, Oid *table_with_rows)
+{
+	*table_with_rows = InvalidOid;
+	if (parsetree == NULL)
+		return CHANGE_NONE;
+	if (IsA(parsetree, DropStmt))
+	{
+		DropStmt   *stmt = (DropStmt *) parsetree;
+		bool		cascade_in_schema;
+
+		switch (stmt->removeType)
+		{
+			case OBJECT_EXTENSION:
+				if (drops_mtcbind(parsetree))
+					return CHANGE_DROP_EXTENSION;
+				/* mtcbind's functions depend on plpgsql, for one */
+				return stmt->behavior == DROP_CASCADE ? CHANGE_CASCADE : CHANGE_NONE;
+			case OBJECT_LANGUAGE:
+				return stmt->behavior == DROP_CASCADE ? CHANGE_CASCADE : CHANGE_NONE;
+			case OBJECT_TABLE:
+				*table_with_rows = dropped_table_with_rows(stmt, &cascade_in_schema);
+				return cascade_in_schema ? CHANGE_CASCADE : CHANGE_NONE;
+			default:
+				return CHANGE_NONE;
+		}
+	}
+	if (IsA(parsetree, DropOwnedStmt))
+		return drops_owner_objects(parsetree) ? CHANGE_DROP_OWNED : CHANGE_NONE;
+	if (IsA(parsetree, AlterExtensionContentsStmt))
+	{
+		AlterExtensionContentsStmt *stmt = (AlterExtensionContentsStmt *) parsetree;
+
+		return (stmt->action < 0 && strcmp(stmt->extname, "mtcbind") == 0) ?
+			CHANGE_RELEASE_MEMBER : CHANGE_NONE;
+	}
+	if (IsA(parsetree, AlterTableStmt))
+		return detaches_event_partition((AlterTableStmt *) parsetree) ?
+			CHANGE_DETACH_EVENTS : CHANGE_NONE;
+	return CHANGE_NONE;
+}
+
+/* The refusal's message for a change. */
+static const char *
+change_message(GuardedChange change)
+{
+	switch (change)
+	{
+		case CHANGE_DROP_EXTENSION:
+			return "DROP EXTENSION mtcbind would delete its bindings and their history";
+		case CHANGE_DROP_OWNED:
+			return "DROP OWNED BY the owner of extension mtcbind would drop it, with its bindings and their history";
+		case CHANGE_CASCADE:
+			return "DROP ... CASCADE could reach extension mtcbind and drop it, with its bindings and their history";
+		case CHANGE_RELEASE_MEMBER:
+			return "ALTER EXTENSION mtcbind DROP would let an object of mtcbind be dropped on its own";
+		case CHANGE_DETACH_EVENTS:
+			return "DETACH PARTITION would take events out of the append-only audit log of mtcbind";
+		case CHANGE_NONE:
+			break;
+	}
+	return "this statement would change the data of mtcbind";
+}
+
 /*
  * mtcbind.drop_guard(): ON ddl_command_start WHEN TAG IN ('DROP EXTENSION',
- * 'DROP OWNED', 'DROP TABLE').
- * Refuses to drop mtcbind while it holds data, unless the session has set
+ * 'DROP OWNED', 'DROP TABLE', 'DROP LANGUAGE', 'ALTER EXTENSION',
+ * 'ALTER TABLE'), ENABLE ALWAYS.
+ * While mtcbind holds data, refuses every statement that would drop it or
+ * take data out of its protection, unless the session has set
  * mtcbind.allow_drop_with_data.
  */
 Datum
@@ -158,10 +268,11 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	};
 	EventTriggerData *trigdata;
 	StoreArgs	args = {0};
+	GuardedChange change;
+	Oid			table_with_rows;
 	bool		bindings;
 	bool		blocks;
 	bool		events;
-	Oid			partition;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "mtcbind.drop_guard() must be called as an event trigger");
@@ -170,15 +281,14 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	store_connect();
-	partition = dropped_event_partition(trigdata->parsetree);
-	if (OidIsValid(partition))
+	change = classify(trigdata->parsetree, &table_with_rows);
+	if (OidIsValid(table_with_rows))
 		ereport(ERROR,
 				(errcode(ERRCODE_MTCBIND_DROP_REFUSED),
-				 errmsg("DROP TABLE would delete events of the mtcbind audit log"),
-				 errdetail("%s is a partition of mtcbind.binding_event and holds events.",
-						   get_rel_name(partition)),
+				 errmsg("DROP TABLE would delete data of mtcbind"),
+				 errdetail("mtcbind.%s holds rows.", get_rel_name(table_with_rows)),
 				 errhint("mtcbind.purge_events removes old events and records that it did. Restore into a new database rather than with --clean.")));
-	if (!drops_mtcbind(trigdata->parsetree) && !drops_owner_objects(trigdata->parsetree))
+	if (change == CHANGE_NONE)
 	{
 		store_finish();
 		PG_RETURN_NULL();
@@ -192,14 +302,12 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	if (bindings || blocks || events)
 		ereport(ERROR,
 				(errcode(ERRCODE_MTCBIND_DROP_REFUSED),
-				 IsA(trigdata->parsetree, DropOwnedStmt) ?
-				 errmsg("DROP OWNED BY the owner of extension mtcbind would drop it, with its bindings and their history") :
-				 errmsg("DROP EXTENSION mtcbind would delete its bindings and their history"),
+				 errmsg("%s", change_message(change)),
 				 errdetail("Bindings: %s; blocked cards and devices: %s; audit events: %s. The tables belong to the extension and are dropped with it.",
 						   bindings ? "yes" : "none", blocks ? "yes" : "none",
 						   events ? "yes" : "none"),
-				 IsA(trigdata->parsetree, DropOwnedStmt) ?
-				 errhint("To remove the role, first REASSIGN OWNED BY it TO another role. To drop mtcbind with its data, export it first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session.") :
-				 errhint("Export them first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session and drop again.")));
+				 change == CHANGE_DROP_OWNED ?
+				 errhint("To remove the role, first REASSIGN OWNED BY it TO another superuser. To drop mtcbind with its data, export it first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session.") :
+				 errhint("Export the data first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session and run it again.")));
 	PG_RETURN_NULL();
 }

@@ -331,8 +331,23 @@ request_key(PG_FUNCTION_ARGS)
 		if (!issue_key)
 			record_rejection(&req, &decision);
 		else if (policy.log_key_issue)
+		{
 			record_key_issue(&req, decision.binding_id,
 							 key_expiry(&req, policy.key_lifetime_usecs));
+
+			/*
+			 * The event's insert may have waited too (a lock on the day's
+			 * partition).  A key recorded as issued must not go out already
+			 * expired; undoing the record would need a subtransaction for a
+			 * case this rare, so the statement fails and takes it back.
+			 */
+			if (req.ks_int_naf_expiry <= GetCurrentTimestamp())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("Ks_int_NAF expired while the request waited for the event log"),
+						 errdetail("Nothing was recorded and no key was issued."),
+						 errhint("Retry the request: it will be answered bootstrap_expired, and the device bootstraps again.")));
+		}
 		audit_context_clear();
 		store_finish();
 	}
