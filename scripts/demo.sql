@@ -28,7 +28,7 @@ SELECT encode(k.ks_int_naf, 'hex') AS ks_int_naf
 
 \echo
 \echo '== 3. A NAF front end asks for Ks_local: first use binds the meter to its SIM'
-SELECT outcome, reason, binding_id, length(ks_local) AS key_octets, expires_at - now() AS lifetime
+SELECT outcome, reason, binding_id, length(ks_local) AS key_octets, date_trunc('second', expires_at - now()) AS lifetime
   FROM mtcbind.request_key(:naf_request
                            'meter-0001', '89441000000000000018', imei => '490154203237518');
 
