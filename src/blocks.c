@@ -73,6 +73,15 @@ blocklist_lock_first(const char *function)
 	blocklist_lock(true);
 }
 
+/* The parameters $1 iccid, $2 terminal_id, $3 imei of a blocklist statement. */
+static void
+arg_block_identities(StoreArgs *args, const BlockIdentities *ids)
+{
+	arg_ident(args, ids->has_iccid, ids->iccid);
+	arg_text(args, ids->terminal_id);
+	arg_ident(args, ids->has_imei, ids->imei);
+}
+
 /* See blocks.h. */
 void
 blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit)
@@ -89,9 +98,7 @@ blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit)
 	uint64		n;
 
 	memset(hit, 0, sizeof(*hit));
-	arg_ident(&args, ids->has_iccid, ids->iccid);
-	arg_text(&args, ids->terminal_id);
-	arg_ident(&args, ids->has_imei, ids->imei);
+	arg_block_identities(&args, ids);
 	n = latest ? store_run_latest(&st, &args, SPI_OK_SELECT)
 		: store_run(&st, &args, SPI_OK_SELECT);
 	if (n == 0)
@@ -133,9 +140,7 @@ refresh_blocked_flags(const BlockIdentities *ids)
 	};
 	StoreArgs	args = {0};
 
-	arg_ident(&args, ids->has_iccid, ids->iccid);
-	arg_text(&args, ids->terminal_id);
-	arg_ident(&args, ids->has_imei, ids->imei);
+	arg_block_identities(&args, ids);
 	store_run(&st, &args, SPI_OK_UPDATE);
 }
 
@@ -285,9 +290,7 @@ find_block_row(const BlockIdentities *ids, ExistingBlock *out)
 	bool		isnull;
 
 	memset(out, 0, sizeof(*out));
-	arg_ident(&args, ids->has_iccid, ids->iccid);
-	arg_text(&args, ids->terminal_id);
-	arg_ident(&args, ids->has_imei, ids->imei);
+	arg_block_identities(&args, ids);
 	if (store_run(&st, &args, SPI_OK_SELECT) == 0)
 		return;
 	out->found = true;
@@ -311,9 +314,7 @@ insert_block(const BlockIdentities *ids, const char *reason)
 	StoreArgs	args = {0};
 	int64		id;
 
-	arg_ident(&args, ids->has_iccid, ids->iccid);
-	arg_text(&args, ids->terminal_id);
-	arg_ident(&args, ids->has_imei, ids->imei);
+	arg_block_identities(&args, ids);
 	arg_text(&args, reason);
 	store_run(&st, &args, SPI_OK_INSERT_RETURNING);
 	result_int8(1, &id);
@@ -553,9 +554,7 @@ delete_blocks(const BlockIdentities *ids)
 
 	if (ids->has_imei)
 		changed += detach_imei_of_others(ids->imei, ids->terminal_id);
-	arg_ident(&args, ids->has_iccid, ids->iccid);
-	arg_text(&args, ids->terminal_id);
-	arg_ident(&args, ids->has_imei, ids->imei);
+	arg_block_identities(&args, ids);
 	return changed + store_run(&drop_rows, &args, SPI_OK_DELETE);
 }
 
