@@ -1360,9 +1360,11 @@ COMMENT ON FUNCTION mtcbind.settings() IS
 ------------------------------------------------------------------------------
 -- DROP EXTENSION must not silently destroy bindings and their history
 ------------------------------------------------------------------------------
+-- SECURITY DEFINER: it reads mtcbind's tables whoever runs the DDL (the
+-- owner of another extension dropping it with CASCADE, for one).
 CREATE FUNCTION mtcbind.drop_guard() RETURNS event_trigger
     AS 'MODULE_PATHNAME', 'mtcbind_drop_guard'
-    LANGUAGE C SET search_path = pg_catalog, pg_temp;
+    LANGUAGE C SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 CREATE EVENT TRIGGER mtcbind_drop_guard ON ddl_command_start
     WHEN TAG IN ('DROP EXTENSION', 'DROP OWNED', 'DROP TABLE', 'DROP LANGUAGE',

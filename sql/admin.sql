@@ -190,6 +190,8 @@ SELECT e.event, e.terminal_id, e.binding_id > :free_id AS drawn_after
 -- INSERT that brings created_at or created_by is refused.
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_by) VALUES ('vending-08', '8944200000000000108', 'ops')$$);
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_at) VALUES ('vending-08', '8944200000000000108', '2020-01-01')$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_by) VALUES ('vending-08', '8944200000000000108', NULL)$$);
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_at) VALUES ('vending-08', '8944200000000000108', NULL)$$);
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_at, created_by) VALUES ('vending-08', '8944200000000000108', now(), session_user)$$);
 DELETE FROM mtcbind.binding WHERE terminal_id = 'vending-08';
 -- Rule: a sequence set back below taken ids is reported as such (MB005),

@@ -680,12 +680,15 @@ SELECT reason = (SELECT t FROM txt WHERE name = 'dollars') AS unbind_reason_reco
 
 -- Rule: a reason of characters that only look blank is blank: ASCII white
 -- space (vertical tab and form feed too) and, in a UTF-8 database, the
--- Unicode spaces (no-break, zero-width, ...) are refused like spaces.
+-- characters an error detail escapes as invisible (Unicode spaces and
+-- separators, zero-width and format characters) are refused like spaces.
 SELECT c.label, pg_temp.try(format('SELECT mtcbind.block_uicc(%L, %L)', c.iccid, c.reason)) AS result
   FROM (VALUES (1, 'vertical tab', '89441000000000001206', chr(11)),
                (2, 'form feed', '89441000000000001214', E'\f'),
                (3, 'no-break space', '89441000000000001222', E'\u00a0'),
-               (4, 'zero-width space', '89441000000000001230', E'\u200b')) c(n, label, iccid, reason)
+               (4, 'zero-width space', '89441000000000001230', E'\u200b'),
+               (5, 'line separator', '89441000000000001263', E'\u2028'),
+               (6, 'ogham space mark', '89441000000000001271', E'\u1680')) c(n, label, iccid, reason)
  ORDER BY c.n;
 SELECT iccid, encode(convert_to(reason, 'UTF8'), 'hex') AS reason_octets FROM mtcbind.blocklist
  WHERE iccid IN ('89441000000000001206', '89441000000000001214', '89441000000000001222', '89441000000000001230')

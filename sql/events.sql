@@ -143,9 +143,19 @@ SELECT pg_temp.try($$ALTER EXTENSION mtcbind DROP TABLE mtcbind.blocklist$$);
 SELECT pg_temp.try($$DROP TABLE mtcbind.blocklist CASCADE$$);
 SELECT pg_temp.try(format('ALTER TABLE mtcbind.binding_event DETACH PARTITION mtcbind.%I', :'partition_name'));
 SELECT count(*) AS still_installed FROM pg_extension WHERE extname IN ('mtcbind', 'plpgsql');
--- Other extensions drop as usual.
+-- Other extensions drop as usual, with CASCADE too when nothing of mtcbind
+-- depends on them, also for a non-superuser (the guard reads mtcbind's
+-- tables with its own rights).
 CREATE EXTENSION pgcrypto;
 DROP EXTENSION pgcrypto;
+CREATE ROLE regress_ext_owner;
+SELECT format('GRANT CREATE ON DATABASE %I TO regress_ext_owner', current_database()) \gexec
+SET ROLE regress_ext_owner;
+CREATE EXTENSION pgcrypto;
+SELECT pg_temp.try($$DROP EXTENSION pgcrypto CASCADE$$) AS non_superuser_drop;
+RESET ROLE;
+SELECT format('REVOKE CREATE ON DATABASE %I FROM regress_ext_owner', current_database()) \gexec
+DROP ROLE regress_ext_owner;
 
 -- Rule: DROP OWNED BY the role that installed mtcbind (the usual way to
 -- remove a role) would drop the extension with its data: refused too.

@@ -28,17 +28,7 @@ PG_FUNCTION_INFO_V1(mtcbind_rebind);
 /* Concurrent binds of one pair settle within this many passes. */
 #define MAX_BIND_ATTEMPTS	5
 
-/* The canonical digits of an identifier, for messages. */
-static char *
-digits_of(int64 value, int (*to_digits) (int64, char *))
-{
-	char	   *digits = palloc(MTCBIND_IDENT_BUFLEN);
-
-	to_digits(value, digits);
-	return digits;
-}
-
-#define iccid_text(v) digits_of((v), iccid_to_digits)
+#define iccid_text(v) ident_digits(true, (v), iccid_to_digits)
 
 /* Locks the binding of a UICC for update; MB003 (with hint) if there is none. */
 static void
@@ -58,8 +48,6 @@ refuse_if_blocked(const PairIdentity *pair, const BlockIdentities *ids)
 {
 	BlockHit	hit;
 
-	if (!blocklist_maybe_nonempty())
-		return;
 	blocklist_find(ids, false, &hit);
 	if (hit.found)
 		raise_refusal(block_reason(&hit), pair, NULL, hit.block_id);
@@ -147,8 +135,8 @@ mtcbind_bind(PG_FUNCTION_ARGS)
 						 errmsg("device %s is bound with another IMEI", pair.terminal_id),
 						 errdetail("Binding %lld records IMEI %s for terminal_id %s, not %s.",
 								   (long long) uicc.binding_id,
-								   digits_of(uicc.imei, imei_to_digits),
-								   uicc.terminal_id, digits_of(pair.imei, imei_to_digits))));
+								   ident_digits(true, uicc.imei, imei_to_digits),
+								   uicc.terminal_id, ident_digits(true, pair.imei, imei_to_digits))));
 			if (news.imei || news.imeisv || news.imsi)
 			{
 				if (pair_record_news(&pair, &uicc, &news, "mtcbind.bind", &moved) != REASON_NONE)
@@ -171,25 +159,13 @@ mtcbind_bind(PG_FUNCTION_ARGS)
 						  reason == REASON_DEVICE_BOUND_ELSEWHERE || reason == REASON_IDENTITY_MISMATCH
 						  ? &device : (uicc.found ? &uicc : &imsi_owner), 0);
 
-		memset(&nb, 0, sizeof(nb));
-		nb.terminal_id = pair.terminal_id;
-		nb.iccid = pair.iccid;
-		nb.has_imei = pair.has_imei;
-		nb.imei = pair.imei;
-		nb.has_imeisv = pair.has_imeisv;
-		nb.imeisv = pair.imeisv;
-		nb.has_imsi = pair.has_imsi;
-		nb.imsi = pair.imsi;
+		nb = new_binding_for_pair(&pair);
 		nb.note = note;
 		if (store_insert_binding(&nb, &result))
 			break;
 		/* Nothing held any identity, yet the insert conflicted twice: the sequence. */
 		if (!uicc.found && !device.found && !imsi_owner.found && ++unexplained >= 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_MTCBIND_SEQUENCE_BEHIND),
-					 errmsg("mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding"),
-					 errdetail("New bindings draw ids that are already taken."),
-					 errhint("As the owner: SELECT pg_catalog.setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding));")));
+			raise_sequence_behind();
 	}
 	if (result == 0)
 		ereport(ERROR,

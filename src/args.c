@@ -10,6 +10,7 @@
 #include "utils/builtins.h"
 
 #include "args.h"
+#include "identifiers.h"
 
 PG_FUNCTION_INFO_V1(mtcbind_check_reason);
 
@@ -80,9 +81,10 @@ get_terminal_id_arg(FunctionCallInfo fcinfo, int argno, const char *name)
 }
 
 /*
- * True when the len octets at p hold only white space: ASCII blanks and, in
- * a UTF-8 database, the Unicode spaces a copy and paste brings (no-break,
- * the U+2000 block, zero-width, ideographic, byte order mark).
+ * True when the len octets at p show nothing: ASCII blanks and, in a UTF-8
+ * database, the characters an error detail would escape as invisible
+ * (Unicode spaces, zero-width and format characters, lone combining marks;
+ * the same table as identifiers.c).
  */
 static bool
 is_blank(const char *p, size_t len)
@@ -91,25 +93,18 @@ is_blank(const char *p, size_t len)
 
 	while (len > 0)
 	{
-		const unsigned char *u = (const unsigned char *) p;
-		size_t		width = 0;
+		unsigned char c = (unsigned char) *p;
+		int			width = pg_mblen(p);
 
-		if (*u == ' ' || (*u >= '\t' && *u <= '\r'))
-			width = 1;
-		else if (utf8 && len >= 2 && u[0] == 0xC2 && u[1] == 0xA0)
-			width = 2;			/* U+00A0 */
-		else if (utf8 && len >= 3 && u[0] == 0xE2 && u[1] == 0x80 &&
-				 (u[2] <= 0x8D || u[2] == 0xAF))
-			width = 3;			/* U+2000..U+200D, U+202F */
-		else if (utf8 && len >= 3 &&
-				 ((u[0] == 0xE2 && u[1] == 0x81 && u[2] == 0x9F) ||	/* U+205F */
-				  (u[0] == 0xE3 && u[1] == 0x80 && u[2] == 0x80) ||	/* U+3000 */
-				  (u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)))	/* U+FEFF */
-			width = 3;
-		else
+		if (c < 0x80)
+		{
+			if (c != ' ' && (c < '\t' || c > '\r'))
+				return false;
+		}
+		else if (!utf8 || !code_point_is_invisible(utf8_to_unicode((const unsigned char *) p)))
 			return false;
 		p += width;
-		len -= width;
+		len -= Min(len, (size_t) width);
 	}
 	return true;
 }

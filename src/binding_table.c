@@ -152,7 +152,7 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	int64		binding_id;
 	BlockIdentities ids = {0};
-	bool		blocked = false;
+	BlockHit	hit;
 	bool		was_blocked;
 	bool		isnull;
 	int			blocked_att;
@@ -180,12 +180,16 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 							(long long) binding_id),
 					 errdetail("Binding ids come from mtcbind.binding_binding_id_seq, once each: an id written by hand could be an earlier binding's, or a later one's."),
 					 errhint("Leave binding_id out. A dump is restored with session_replication_role = replica (docs/dba-guide.md, \"Backup and restore\").")));
-		require_default("created_by",
-						strcmp(text_column(tuple, desc, "created_by"),
-							   GetUserNameFromId(GetSessionUserId(), false)) == 0);
-		require_default("created_at",
-						DatumGetTimestampTz(column(tuple, desc, "created_at", &isnull)) ==
-						GetCurrentTransactionStartTimestamp());
+		{
+			/* NOT NULL is checked after BEFORE triggers: a NULL gets here */
+			char	   *created_by = text_column(tuple, desc, "created_by");
+			Datum		created_at = column(tuple, desc, "created_at", &isnull);
+
+			require_default("created_by", created_by != NULL &&
+							strcmp(created_by, GetUserNameFromId(GetSessionUserId(), false)) == 0);
+			require_default("created_at", !isnull &&
+							DatumGetTimestampTz(created_at) == GetCurrentTransactionStartTimestamp());
+		}
 	}
 	else if (binding_id != DatumGetInt64(column(trigdata->tg_trigtuple, desc,
 												"binding_id", &isnull)))
@@ -199,21 +203,16 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	ids.terminal_id = text_column(tuple, desc, "terminal_id");
 	ids.has_imei = ident_column(tuple, desc, "imei", &ids.imei);
 	blocklist_lock(false);
-	if (blocklist_maybe_nonempty())
-	{
-		BlockHit	hit;
+	store_connect();
+	blocklist_find(&ids, true, &hit);
+	store_finish();
 
-		store_connect();
-		blocklist_find(&ids, true, &hit);
-		store_finish();
-		blocked = hit.found;
-	}
 
 	blocked_att = SPI_fnumber(desc, "blocked");
 	was_blocked = DatumGetBool(heap_getattr(tuple, blocked_att, desc, &isnull));
-	if (isnull || was_blocked != blocked)
+	if (isnull || was_blocked != hit.found)
 	{
-		Datum		value = BoolGetDatum(blocked);
+		Datum		value = BoolGetDatum(hit.found);
 		bool		value_null = false;
 
 		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &blocked_att, &value, &value_null);

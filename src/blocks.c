@@ -82,6 +82,20 @@ arg_block_identities(StoreArgs *args, const BlockIdentities *ids)
 	arg_ident(args, ids->has_imei, ids->imei);
 }
 
+/*
+ * True if the blocklist has ever had a row on disk: no false "no", and no
+ * query when no block was ever made (the common case).
+ */
+static bool
+blocklist_maybe_nonempty(void)
+{
+	Relation	rel = table_open(ext_catalog()->blocklist_rel, AccessShareLock);
+	bool		nonempty = RelationGetNumberOfBlocks(rel) > 0;
+
+	table_close(rel, AccessShareLock);
+	return nonempty;
+}
+
 /* See blocks.h. */
 void
 blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit)
@@ -98,6 +112,8 @@ blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit)
 	uint64		n;
 
 	memset(hit, 0, sizeof(*hit));
+	if (!blocklist_maybe_nonempty())
+		return;
 	arg_block_identities(&args, ids);
 	n = latest ? store_run_latest(&st, &args, SPI_OK_SELECT)
 		: store_run(&st, &args, SPI_OK_SELECT);
@@ -108,16 +124,6 @@ blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit)
 	hit->uicc = result_bool(2);
 }
 
-/* See blocks.h. */
-bool
-blocklist_maybe_nonempty(void)
-{
-	Relation	rel = table_open(ext_catalog()->blocklist_rel, AccessShareLock);
-	bool		nonempty = RelationGetNumberOfBlocks(rel) > 0;
-
-	table_close(rel, AccessShareLock);
-	return nonempty;
-}
 
 /* Sets binding.blocked right for every binding that has one of the identities. */
 static void

@@ -36,12 +36,10 @@ typedef struct BlockHit
 } BlockHit;
 
 /*
- * Looks the identities up in the blocklist (a blocked card first).  With
- * latest, reads with a fresh snapshot whatever the isolation level.
+ * Looks the identities up in the blocklist (a blocked card first); no query
+ * when the blocklist has never held a row.  With latest, reads with a fresh
+ * snapshot whatever the isolation level.  Needs an SPI connection.
  */
 extern void blocklist_find(const BlockIdentities *ids, bool latest, BlockHit *hit);
-
-/* True if the blocklist has ever had a row on disk (cheap; no false "no"). */
-extern bool blocklist_maybe_nonempty(void);
 
 #endif							/* MTCBIND_BLOCKS_H */

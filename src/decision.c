@@ -243,9 +243,9 @@ block_reason(const BlockHit *hit)
 	return hit->uicc ? REASON_UICC_BLOCKED : REASON_DEVICE_BLOCKED;
 }
 
-/* An identifier's digits, or "not recorded". */
-static const char *
-digits_or_none(bool present, int64 value, int (*to_digits) (int64, char *))
+/* See decision.h. */
+const char *
+ident_digits(bool present, int64 value, int (*to_digits) (int64, char *))
 {
 	char	   *buf;
 
@@ -261,7 +261,7 @@ void
 raise_refusal(Reason reason, const PairIdentity *pair, const BindingRow *holder,
 			  int64 block_id)
 {
-	const char *iccid = digits_or_none(true, pair->iccid, iccid_to_digits);
+	const char *iccid = ident_digits(true, pair->iccid, iccid_to_digits);
 
 	switch (reason)
 	{
@@ -272,12 +272,12 @@ raise_refusal(Reason reason, const PairIdentity *pair, const BindingRow *holder,
 					 strcmp(holder->terminal_id, pair->terminal_id) == 0 || !pair->has_imei
 					 ? errmsg("device %s is bound elsewhere", pair->terminal_id)
 					 : errmsg("IMEI %s of device %s is bound elsewhere",
-							  digits_or_none(true, pair->imei, imei_to_digits),
+							  ident_digits(true, pair->imei, imei_to_digits),
 							  pair->terminal_id),
 					 errdetail("Binding %lld holds terminal_id %s (IMEI %s) with ICCID %s.",
 							   (long long) holder->binding_id, holder->terminal_id,
-							   digits_or_none(holder->has_imei, holder->imei, imei_to_digits),
-							   digits_or_none(true, holder->iccid, iccid_to_digits))));
+							   ident_digits(holder->has_imei, holder->imei, imei_to_digits),
+							   ident_digits(true, holder->iccid, iccid_to_digits))));
 			break;
 		case REASON_UICC_BOUND_ELSEWHERE:
 		case REASON_BOTH_BOUND_ELSEWHERE:
@@ -286,11 +286,11 @@ raise_refusal(Reason reason, const PairIdentity *pair, const BindingRow *holder,
 					 holder->iccid == pair->iccid || !pair->has_imsi
 					 ? errmsg("UICC %s is bound elsewhere", iccid)
 					 : errmsg("IMSI %s of UICC %s is bound elsewhere",
-							  digits_or_none(true, pair->imsi, imsi_to_digits), iccid),
+							  ident_digits(true, pair->imsi, imsi_to_digits), iccid),
 					 errdetail("Binding %lld holds ICCID %s (IMSI %s) with terminal_id %s.",
 							   (long long) holder->binding_id,
-							   digits_or_none(true, holder->iccid, iccid_to_digits),
-							   digits_or_none(holder->has_imsi, holder->imsi, imsi_to_digits),
+							   ident_digits(true, holder->iccid, iccid_to_digits),
+							   ident_digits(holder->has_imsi, holder->imsi, imsi_to_digits),
 							   holder->terminal_id)));
 			break;
 		case REASON_UICC_BLOCKED:
@@ -378,21 +378,41 @@ keyed(Outcome outcome, int64 binding_id)
 	return d;
 }
 
-/* The binding as the request's device would hold it. */
-static NewBinding
-binding_from_request(const BindRequest *req)
+/* See decision.h. */
+NewBinding
+new_binding_for_pair(const PairIdentity *pair)
 {
 	NewBinding	nb;
 
 	memset(&nb, 0, sizeof(nb));
-	nb.terminal_id = req->pair.terminal_id;
-	nb.iccid = req->pair.iccid;
-	nb.has_imei = req->pair.has_imei;
-	nb.imei = req->pair.imei;
-	nb.has_imeisv = req->pair.has_imeisv;
-	nb.imeisv = req->pair.imeisv;
-	nb.has_imsi = req->pair.has_imsi;
-	nb.imsi = req->pair.imsi;
+	nb.terminal_id = pair->terminal_id;
+	nb.iccid = pair->iccid;
+	nb.has_imei = pair->has_imei;
+	nb.imei = pair->imei;
+	nb.has_imeisv = pair->has_imeisv;
+	nb.imeisv = pair->imeisv;
+	nb.has_imsi = pair->has_imsi;
+	nb.imsi = pair->imsi;
+	return nb;
+}
+
+/* See decision.h. */
+void
+raise_sequence_behind(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_MTCBIND_SEQUENCE_BEHIND),
+			 errmsg("mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding"),
+			 errdetail("New bindings draw ids that are already taken."),
+			 errhint("As the owner: SELECT pg_catalog.setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding));")));
+}
+
+/* The binding as the request's device would hold it. */
+static NewBinding
+binding_from_request(const BindRequest *req)
+{
+	NewBinding	nb = new_binding_for_pair(&req->pair);
+
 	nb.terminal_appli_id = req->terminal_appli_id;
 	nb.uicc_appli_id = req->uicc_appli_id;
 	nb.key_issued_at = req->log_key_issue ? req->now : 0;
@@ -572,11 +592,7 @@ decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
 	if (!store_insert_binding(&nb, &binding_id))
 	{
 		if (++(*unexplained) >= 2)
-			ereport(ERROR,
-					(errcode(ERRCODE_MTCBIND_SEQUENCE_BEHIND),
-					 errmsg("mtcbind.binding_binding_id_seq is behind the ids in mtcbind.binding"),
-					 errdetail("New bindings draw ids that are already taken."),
-					 errhint("As the owner: SELECT pg_catalog.setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding));")));
+			raise_sequence_behind();
 		return false;
 	}
 	*decision = keyed(OUTCOME_BOUND, binding_id);
@@ -588,22 +604,18 @@ Decision
 decide_request(const BindRequest *req)
 {
 	BlockIdentities ids = pair_block_identities(&req->pair);
+	BlockHit	hit;
 	Decision	decision;
 	int			unexplained = 0;	/* first-use inserts that lost to no one */
 
 	/* Until commit, no block can slip in unseen. */
 	blocklist_lock(false);
-	if (blocklist_maybe_nonempty())
+	blocklist_find(&ids, false, &hit);
+	if (hit.found)
 	{
-		BlockHit	hit;
-
-		blocklist_find(&ids, false, &hit);
-		if (hit.found)
-		{
-			decision = refusal(block_reason(&hit), 0, 0);
-			decision.block_id = hit.block_id;
-			return decision;
-		}
+		decision = refusal(block_reason(&hit), 0, 0);
+		decision.block_id = hit.block_id;
+		return decision;
 	}
 
 	for (int attempt = 0; attempt < MAX_DECISION_ATTEMPTS; attempt++)

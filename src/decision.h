@@ -102,6 +102,15 @@ extern Reason conflict_reason(const PairIdentity *pair, const BindingRow *uicc_h
 extern void identity_owner(const PairIdentity *pair, const BindingRow *held,
 						   BindingRow *owner, bool *is_device);
 
+/* An identifier's canonical digits (palloc'd), or "not recorded". */
+extern const char *ident_digits(bool present, int64 value, int (*to_digits) (int64, char *));
+
+/* The binding row a pair would get: its identities, nothing else set. */
+extern NewBinding new_binding_for_pair(const PairIdentity *pair);
+
+/* MB005: new bindings keep drawing ids already taken (the sequence was set back). */
+extern void raise_sequence_behind(void) pg_attribute_noreturn();
+
 /* The refusal a blocklist hit means. */
 extern Reason block_reason(const BlockHit *hit);
 

@@ -21,6 +21,10 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_language.h"
+#include "commands/extension.h"
+#include "commands/proclang.h"
 #include "commands/event_trigger.h"
 #include "executor/tuptable.h"
 #include "executor/spi.h"
@@ -125,6 +129,64 @@ typedef enum GuardedChange
 	CHANGE_DETACH_EVENTS		/* DETACH PARTITION from the event log */
 } GuardedChange;
 
+/*
+ * True if a member of extension mtcbind depends on the object (classid,
+ * objid) or, for an extension, on one of its members: a DROP ... CASCADE
+ * of it would drop mtcbind with its data (plpgsql, whose language
+ * mtcbind's PL/pgSQL functions use, is the case in practice).
+ */
+static bool
+cascade_reaches_mtcbind(Oid classid, Oid objid)
+{
+	static StoreStatement st = {
+		"SELECT EXISTS ("
+		" SELECT FROM pg_catalog.pg_depend m"
+		"   JOIN pg_catalog.pg_depend d"
+		"     ON d.classid OPERATOR(pg_catalog.=) m.classid"
+		"    AND d.objid OPERATOR(pg_catalog.=) m.objid"
+		"  WHERE m.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+		"    AND m.refobjid OPERATOR(pg_catalog.=) (SELECT oid FROM pg_catalog.pg_extension"
+		"                                            WHERE extname OPERATOR(pg_catalog.=) 'mtcbind')"
+		"    AND m.deptype OPERATOR(pg_catalog.=) 'e'"
+		"    AND ((d.refclassid OPERATOR(pg_catalog.=) $1 AND d.refobjid OPERATOR(pg_catalog.=) $2)"
+		"         OR EXISTS (SELECT FROM pg_catalog.pg_depend x"
+		"                     WHERE x.classid OPERATOR(pg_catalog.=) d.refclassid"
+		"                       AND x.objid OPERATOR(pg_catalog.=) d.refobjid"
+		"                       AND x.refclassid OPERATOR(pg_catalog.=) $1"
+		"                       AND x.refobjid OPERATOR(pg_catalog.=) $2"
+		"                       AND x.deptype OPERATOR(pg_catalog.=) 'e')))",
+		2, {ST_OID, ST_OID}
+	};
+	StoreArgs	args = {0};
+
+	arg_datum(&args, ObjectIdGetDatum(classid), false);
+	arg_datum(&args, ObjectIdGetDatum(objid), false);
+	store_run(&st, &args, SPI_OK_SELECT);
+	return result_bool(1);
+}
+
+/* True if a DROP ... CASCADE of the named extensions or languages reaches mtcbind. */
+static bool
+drop_cascade_reaches_mtcbind(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->behavior != DROP_CASCADE)
+		return false;
+	foreach(lc, stmt->objects)
+	{
+		const char *name = strVal(lfirst(lc));
+		Oid			classid = stmt->removeType == OBJECT_EXTENSION ?
+			ExtensionRelationId : LanguageRelationId;
+		Oid			objid = stmt->removeType == OBJECT_EXTENSION ?
+			get_extension_oid(name, true) : get_language_oid(name, true);
+
+		if (OidIsValid(objid) && cascade_reaches_mtcbind(classid, objid))
+			return true;
+	}
+	return false;
+}
+
 /* True if the relation is in schema mtcbind. */
 static bool
 in_mtcbind_schema(Oid relid)
@@ -201,10 +263,9 @@ classify(Node *parsetree, Oid *table_with_rows)
 			case OBJECT_EXTENSION:
 				if (drops_mtcbind(parsetree))
 					return CHANGE_DROP_EXTENSION;
-				/* mtcbind's functions depend on plpgsql, for one */
-				return stmt->behavior == DROP_CASCADE ? CHANGE_CASCADE : CHANGE_NONE;
+				/* fall through */
 			case OBJECT_LANGUAGE:
-				return stmt->behavior == DROP_CASCADE ? CHANGE_CASCADE : CHANGE_NONE;
+				return drop_cascade_reaches_mtcbind(stmt) ? CHANGE_CASCADE : CHANGE_NONE;
 			case OBJECT_TABLE:
 				*table_with_rows = dropped_table_with_rows(stmt, &cascade_in_schema);
 				return cascade_in_schema ? CHANGE_CASCADE : CHANGE_NONE;

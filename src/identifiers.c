@@ -109,7 +109,7 @@ echo_input(const char *input, size_t len, InputEcho *echo)
  * and combining marks, which would join the quote before them.  The table
  * is generated from the Unicode character database (see its header).
  */
-static bool
+bool
 code_point_is_invisible(pg_wchar cp)
 {
 	int			low = 0;

@@ -9,6 +9,8 @@
 #define MTCBIND_IDENTIFIERS_H
 
 /* MTCBIND_IDENT_BUFLEN, and the plain-C core these functions wrap */
+#include "mb/pg_wchar.h"
+
 #include "identifiers_core.h"
 
 /*
@@ -22,5 +24,11 @@ extern int	imsi_to_digits(int64 value, char *buf);
 
 /* The IMEI (with computed check digit) of the device an IMEISV names. */
 extern int64 imei_of_imeisv(int64 imeisv);
+
+/*
+ * True if a non-ASCII code point would not show in text: Unicode general
+ * categories Cc, Cf, Zs, Zl, Zp, Mn and Me (src/unicode_invisible.h).
+ */
+extern bool code_point_is_invisible(pg_wchar cp);
 
 #endif							/* MTCBIND_IDENTIFIERS_H */

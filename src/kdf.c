@@ -83,47 +83,38 @@ mtcbind_kdf_release(void)
 }
 
 /*
- * A new HMAC-SHA-256 context, not keyed yet; NULL if OpenSSL fails.  It is
- * copied from a template that has its digest set and is never keyed:
- * setting the digest on a fresh context looks SHA-256 up by name each
- * time, which would cost more than the HMAC itself.
+ * A new HMAC-SHA-256 context with its digest set, not keyed yet; NULL if
+ * OpenSSL fails.  Made on first use (and after a failure) only.
  */
 static EVP_MAC_CTX *
 hmac_context_new(void)
 {
-	static EVP_MAC_CTX *template = NULL;
 	static char digest_name[] = "SHA256";
+	OSSL_PARAM	params[2];
+	EVP_MAC_CTX *ctx;
 
-	if (template == NULL)
+	if (hmac_mac == NULL)
 	{
-		OSSL_PARAM	params[2];
-		EVP_MAC_CTX *ctx;
-
+		hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 		if (hmac_mac == NULL)
-		{
-			hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-			if (hmac_mac == NULL)
-				return NULL;
-		}
-		ctx = EVP_MAC_CTX_new(hmac_mac);
-		if (ctx == NULL)
 			return NULL;
-		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-													 digest_name, 0);
-		params[1] = OSSL_PARAM_construct_end();
-		if (EVP_MAC_CTX_set_params(ctx, params) != 1)
-		{
-			EVP_MAC_CTX_free(ctx);
-			return NULL;
-		}
-		template = ctx;
 	}
-	return EVP_MAC_CTX_dup(template);
+	ctx = EVP_MAC_CTX_new(hmac_mac);
+	if (ctx == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_CTX_set_params(ctx, params) != 1)
+	{
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
 }
 
 /*
- * The context for one derivation; NULL if OpenSSL fails.  Keying a kept
- * context costs less than copying a new one from the template each time.
+ * The context for one derivation; NULL if OpenSSL fails.  It is kept:
+ * keying an existing context costs less than making one per derivation.
  */
 static EVP_MAC_CTX *
 hmac_context(void)

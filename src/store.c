@@ -54,6 +54,8 @@ store_type_oid(StoreType type, const ExtCatalog *cat)
 			return INTERVALOID;
 		case ST_REGCLASS:
 			return REGCLASSOID;
+		case ST_OID:
+			return OIDOID;
 		case ST_ICCID:
 			return cat->iccid_type;
 		case ST_IMEI:

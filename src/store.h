@@ -23,6 +23,7 @@ typedef enum StoreType
 	ST_TIMESTAMPTZ,
 	ST_INTERVAL,
 	ST_REGCLASS,
+	ST_OID,
 	ST_ICCID,
 	ST_IMEI,
 	ST_IMEISV,
