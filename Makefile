@@ -6,13 +6,18 @@
 # Both work on a fresh Debian 12 machine as root, before pg_config exists.
 
 EXTENSION = mtcbind
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 MODULE_big = mtcbind
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 # Install and upgrade scripts; a released script is never edited again.
-DATA = $(wildcard mtcbind--*.sql)
+# The install script of the current version is built (the pgvector way):
+# the 1.0 script followed by every upgrade since, so that a fresh install
+# runs exactly what an upgraded database ran (test/t/150_upgrade.pl).
+UPGRADE_SCRIPTS = mtcbind--1.0--1.1.sql
+DATA = mtcbind--1.0.sql $(UPGRADE_SCRIPTS)
+DATA_built = mtcbind--$(EXTVERSION).sql
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
 REGRESS = types kdf binding admin contract security blocks policy events drivers edge_cases
@@ -49,6 +54,9 @@ all:
 	@echo "pg_config not found: run 'make demo' or 'make test' (they install PostgreSQL 15), or set PG_CONFIG" >&2
 	@exit 1
 endif
+
+mtcbind--$(EXTVERSION).sql: mtcbind--1.0.sql $(UPGRADE_SCRIPTS)
+	cat $^ > $@
 
 # The KDF unit test builds src/kdf.c (plain C) without a server.
 test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h

@@ -123,6 +123,14 @@ audit_current_reason(void)
 }
 
 
+/* The NAF_Id of the current call, or NULL outside mtcbind's calls. */
+bytea *
+audit_current_naf(void)
+{
+	return context.active ? context.naf_id : NULL;
+}
+
+
 /* ---------- detail ---------- */
 
 /* Pushes a string key. */

@@ -60,6 +60,7 @@ extern void audit_context_set_reason(const char *reason);
 extern void audit_context_set_naf(const char *naf_id, size_t len);
 extern void audit_context_clear(void);
 extern const char *audit_current_reason(void);
+extern bytea *audit_current_naf(void);
 
 /* Announces a recorded refusal on channel mtcbind_rejected. */
 extern void audit_notify_rejection(int64 event_id, const char *reason);

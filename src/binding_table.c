@@ -21,6 +21,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #include "audit.h"
 #include "blocks.h"
@@ -33,6 +34,7 @@ PG_FUNCTION_INFO_V1(mtcbind_binding_lock_order);
 PG_FUNCTION_INFO_V1(mtcbind_draw_binding_id);
 PG_FUNCTION_INFO_V1(mtcbind_binding_guard);
 PG_FUNCTION_INFO_V1(mtcbind_binding_audit);
+PG_FUNCTION_INFO_V1(mtcbind_binding_audit_inserted);
 
 /* A column of a binding row. */
 static Datum
@@ -359,6 +361,51 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
 		ev.reason = audit_current_reason();
 		audit_record(&ev);
 	}
+	store_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * mtcbind.binding_audit_inserted(): AFTER INSERT ON mtcbind.binding FOR
+ * EACH STATEMENT, REFERENCING NEW TABLE AS inserted (since 1.1).  One
+ * 'bound' event per new row, written by one INSERT ... SELECT for the whole
+ * statement, so that a COPY or an mtcbind.provision of a million pairs
+ * writes its audit rows as a set instead of one statement per row.  The
+ * detail holds only what the event's columns do not: IMEISV, application
+ * ids when not empty, and the note.
+ */
+Datum
+mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
+{
+	static StoreStatement st = {
+		"INSERT INTO mtcbind.binding_event"
+		" (event, binding_id, terminal_id, iccid, imei, imsi, reason, naf_id, detail)"
+		" SELECT 'bound', n.binding_id, n.terminal_id, n.iccid, n.imei, n.imsi, $1, $2,"
+		"  NULLIF(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
+		"    'imeisv', n.imeisv::pg_catalog.text,"
+		"    'terminal_appli_id', NULLIF(n.terminal_appli_id, ''),"
+		"    'uicc_appli_id', NULLIF(n.uicc_appli_id, ''),"
+		"    'note', n.note)), '{}'::pg_catalog.jsonb)"
+		" FROM inserted n ORDER BY n.binding_id",
+		2, {ST_TEXT, ST_BYTEA}
+	};
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	StoreArgs	args = {0};
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || trigdata->tg_newtable == NULL)
+		elog(ERROR, "mtcbind.binding_audit_inserted() must be called as an AFTER INSERT statement trigger with a NEW TABLE");
+	/* nothing inserted (INSERT ... SELECT of no rows, ON CONFLICT DO NOTHING) */
+	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
+		return PointerGetDatum(NULL);
+
+	store_connect();
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "mtcbind: could not register the inserted rows");
+	arg_text(&args, audit_current_reason());
+	arg_datum(&args, PointerGetDatum(audit_current_naf()), audit_current_naf() == NULL);
+	store_run(&st, &args, SPI_OK_INSERT);
 	store_finish();
 	return PointerGetDatum(NULL);
 }

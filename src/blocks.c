@@ -86,7 +86,7 @@ arg_block_identities(StoreArgs *args, const BlockIdentities *ids)
  * True if the blocklist has ever had a row on disk: no false "no", and no
  * query when no block was ever made (the common case).
  */
-static bool
+bool
 blocklist_maybe_nonempty(void)
 {
 	Relation	rel = table_open(ext_catalog()->blocklist_rel, AccessShareLock);

@@ -27,6 +27,9 @@ typedef struct BlockIdentities
  */
 extern void blocklist_lock(bool blocking);
 
+/* False only if no block was ever written (no query is run). */
+extern bool blocklist_maybe_nonempty(void);
+
 /* What the blocklist says about a pair. */
 typedef struct BlockHit
 {

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the Debian package postgresql-15-mtcbind from the current working
+# tree (debian/, Debian's pg_buildext convention) and leaves the .deb files in
+# OUTDIR, by default build/deb/.  See docs/packaging.md.
+#
+#   scripts/deb.sh [OUTDIR]
+#   MTCBIND_DEB_CHECK=1 scripts/deb.sh   also run pg_regress and isolation
+#                                        at build time (dh_pgxs_test)
+#
+# As root it installs the build dependencies it misses; otherwise it says
+# which are missing.  The build runs in a copy of the tree under /tmp, so the
+# tree itself gets no build products and no debian/ debris.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+
+out=${1:-build/deb}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+check=${MTCBIND_DEB_CHECK:-0}
+
+# dpkg-buildpackage and debhelper; make and gcc; the Build-Depends of
+# debian/control (postgresql-server-dev-all brings pg_buildext's dh add-ons
+# and postgresql-server-dev-15, with clang and llvm for the JIT bitcode).
+packages=(dpkg-dev debhelper make gcc libssl-dev postgresql-server-dev-all)
+# Testing at build time needs the servers themselves.
+[ "$check" = 1 ] && packages+=(postgresql-all)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deb: missing packages ${missing[*]}; run as root to install them" >&2
+        exit 1
+    fi
+    echo "deb: installing ${missing[*]}"
+    apt-get update -qq
+    mkdir -p /etc/postgresql-common
+    [ -f /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+fi
+
+version=$(dpkg-parsechangelog -l debian/changelog -S Version)
+work=$(mktemp -d /tmp/mtcbind-deb.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+src="$work/mtcbind-$version"
+mkdir -p "$src"
+
+# The copy: every file git tracks or would track (so also new files not yet
+# committed), none that .gitignore names (objects, libraries, test output),
+# and not build/, where the packages land.  Without git: the whole tree
+# less the usual build products.
+if git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$top" ls-files -z --cached --others --exclude-standard |
+        while IFS= read -r -d '' f; do
+            case "$f" in build/*) continue ;; esac
+            [ -e "$f" ] || [ -L "$f" ] && printf '%s\0' "$f"
+        done |
+        tar -C "$top" --null --no-recursion -T - -cf - | tar -C "$src" -xf -
+else
+    tar -C "$top" --exclude=./build --exclude=./.git --exclude='*.o' --exclude='*.so' \
+        --exclude='*.bc' --exclude=./results --exclude=./output_iso --exclude=./tmp_check \
+        --exclude=./sim/mtcbind-sim -cf - . | tar -C "$src" -xf -
+fi
+
+buildopts="parallel=$(nproc)"
+profiles=()
+if [ "$check" != 1 ]; then
+    # make test runs these suites already; a package build need not.
+    buildopts="$buildopts nocheck"
+    profiles=(-Pnocheck)
+fi
+
+echo "deb: building mtcbind $version in $src"
+(cd "$src" && DEB_BUILD_OPTIONS="$buildopts" dpkg-buildpackage -us -uc -b "${profiles[@]}") \
+    >"$work/build.log" 2>&1 || {
+    tail -60 "$work/build.log" >&2
+    echo "deb: dpkg-buildpackage failed" >&2
+    exit 1
+}
+
+shopt -s nullglob
+debs=("$work"/*.deb)
+if [ ${#debs[@]} -eq 0 ]; then
+    echo "deb: dpkg-buildpackage made no .deb" >&2
+    exit 1
+fi
+cp "${debs[@]}" "$work"/*.buildinfo "$work"/*.changes "$out/"
+cp "$work/build.log" "$out/build-$version.log"
+for d in "${debs[@]}"; do
+    echo "deb: $out/$(basename "$d")"
+done

@@ -1,0 +1,668 @@
+/*
+ * provision.c
+ *		mtcbind.provision(source regclass, on_error text, reason text): binds
+ *		the pairs of a SIM vendor's file, loaded into a table, in one INSERT
+ *		(since 1.1).  Every line that cannot be bound is reported with its
+ *		line number and why; on_error says whether the good lines are bound
+ *		anyway ('skip'), nothing is bound ('abort', an error), or nothing is
+ *		bound and the report is all ('report', a dry run).
+ *
+ * The source is read with the caller's privileges (it may be any table or
+ * view the caller can read, and a view's functions run as the caller);
+ * only the write switches to the owner of mtcbind.binding, as a SECURITY
+ * DEFINER function would.  EXECUTE is granted to mtcbind_admin only.
+ * The 'bound' events are written per statement by the binding table's
+ * statement trigger (binding_table.c).
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+#include "args.h"
+#include "audit.h"
+#include "blocks.h"
+#include "catalog.h"
+#include "errcodes.h"
+#include "identifiers.h"
+#include "identifiers_core.h"
+#include "store.h"
+
+PG_FUNCTION_INFO_V1(mtcbind_provision);
+
+/* Longest terminal_id and application ids, as the table's CHECKs say. */
+#define ID_TEXT_MAX 255
+
+/* Lines named in the error of on_error = 'abort'. */
+#define ABORT_DETAIL_LINES 10
+
+/* Rows read from the source per fetch. */
+#define FETCH_ROWS 10000
+
+typedef enum OnError
+{
+	ON_ERROR_ABORT,
+	ON_ERROR_SKIP,
+	ON_ERROR_REPORT
+} OnError;
+
+/* The source's columns, in the order the reading query selects them. */
+enum SourceColumn
+{
+	COL_LINE, COL_TERMINAL_ID, COL_ICCID, COL_IMEI, COL_IMEISV, COL_IMSI,
+	COL_TERMINAL_APPLI_ID, COL_UICC_APPLI_ID, COL_NOTE, NCOLUMNS
+};
+
+static const char *const column_names[NCOLUMNS] = {
+	"line", "terminal_id", "iccid", "imei", "imeisv", "imsi",
+	"terminal_appli_id", "uicc_appli_id", "note"
+};
+
+/* The columns of the INSERT, built up as lines are accepted. */
+typedef struct Candidates
+{
+	int64		count;
+	ArrayBuildState *line;
+	ArrayBuildState *terminal_id;
+	ArrayBuildState *iccid;
+	ArrayBuildState *imei;
+	ArrayBuildState *imeisv;
+	ArrayBuildState *imsi;
+	ArrayBuildState *terminal_appli_id;
+	ArrayBuildState *uicc_appli_id;
+	ArrayBuildState *note;
+} Candidates;
+
+/* What provision tells its caller, besides the refused lines. */
+typedef struct Tally
+{
+	int64		bound;
+	int64		already;		/* lines whose pair was bound to each other already */
+	int64		refused;
+	StringInfoData first_refusals;	/* for the error of 'abort' */
+} Tally;
+
+typedef struct Report
+{
+	Tuplestorestate *store;
+	TupleDesc	desc;
+	Tally		tally;
+} Report;
+
+static OnError
+parse_on_error(text *value)
+{
+	char	   *s = text_to_cstring(value);
+
+	if (strcmp(s, "abort") == 0)
+		return ON_ERROR_ABORT;
+	if (strcmp(s, "skip") == 0)
+		return ON_ERROR_SKIP;
+	if (strcmp(s, "report") == 0)
+		return ON_ERROR_REPORT;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for on_error: \"%s\"", bounded_text(s)),
+			 errhint("Use 'abort' (bind all lines or none), 'skip' (bind the good lines) or 'report' (bind nothing, list the bad lines).")));
+	return ON_ERROR_ABORT;		/* keep compiler quiet */
+}
+
+/* Adds one refused line to the report. */
+static void
+report_line(Report *report, int64 line, const char *terminal_id, const char *iccid,
+			const char *sqlstate, const char *problem)
+{
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	values[0] = Int64GetDatum(line);
+	nulls[1] = terminal_id == NULL;
+	values[1] = nulls[1] ? (Datum) 0 : CStringGetTextDatum(terminal_id);
+	nulls[2] = iccid == NULL;
+	values[2] = nulls[2] ? (Datum) 0 : CStringGetTextDatum(iccid);
+	values[3] = CStringGetTextDatum(sqlstate);
+	values[4] = CStringGetTextDatum(problem);
+	tuplestore_putvalues(report->store, report->desc, values, nulls);
+
+	if (report->tally.refused < ABORT_DETAIL_LINES)
+		appendStringInfo(&report->tally.first_refusals, "%sline %lld: %s",
+						 report->tally.refused > 0 ? "; " : "", (long long) line, problem);
+	report->tally.refused++;
+}
+
+static const char *
+ident_status_text(IdentStatus status)
+{
+	switch (status)
+	{
+		case IDENT_OK:
+			break;
+		case IDENT_EMPTY:
+			return "is empty";
+		case IDENT_BAD_HYPHEN:
+			return "has a misplaced hyphen";
+		case IDENT_BAD_CHAR:
+			return "has a character that is not a digit";
+		case IDENT_BAD_LENGTH:
+			return "has the wrong number of digits";
+		case IDENT_BAD_PREFIX:
+			return "does not start with 89";
+		case IDENT_BAD_CHECK_DIGIT:
+			return "has a wrong check digit";
+	}
+	return "is invalid";
+}
+
+/*
+ * Parses an optional identifier column; false (with *problem set) if it is
+ * present and invalid.
+ */
+static bool
+parse_ident_column(IdentKind kind, const char *name, const char *input, bool *present,
+			int64 *value, char **problem)
+{
+	IdentParse	parsed;
+
+	*present = input != NULL;
+	if (input == NULL)
+		return true;
+	if (mtcbind_ident_parse(kind, input, strlen(input), &parsed) != IDENT_OK)
+	{
+		*problem = psprintf("%s %s", name, ident_status_text(parsed.status));
+		return false;
+	}
+	*value = parsed.value;
+	return true;
+}
+
+/* A length problem of a text column, or NULL. */
+static char *
+text_problem(const char *name, const char *value, size_t min)
+{
+	size_t		len = value ? strlen(value) : 0;
+
+	if (value == NULL && min > 0)
+		return psprintf("%s is missing", name);
+	if (len < min)
+		return psprintf("%s is empty", name);
+	if (len > ID_TEXT_MAX)
+		return psprintf("%s has %zu octets; at most %d are allowed", name, len, ID_TEXT_MAX);
+	return NULL;
+}
+
+static void
+accum(ArrayBuildState **state, Datum value, bool isnull, Oid type, MemoryContext cxt)
+{
+	*state = accumArrayResult(*state, value, isnull, type, cxt);
+}
+
+/*
+ * Checks one line of the source; accepted lines join the candidates,
+ * others are reported.
+ */
+static void
+check_line(char **v, int64 line, Candidates *cand, Report *report, MemoryContext cxt)
+{
+	const ExtCatalog *cat = ext_catalog();
+	char	   *problem = NULL;
+	bool		has_iccid = false, has_imei = false, has_imeisv = false, has_imsi = false;
+	int64		iccid = 0, imei = 0, imeisv = 0, imsi = 0;
+
+	if ((problem = text_problem("terminal_id", v[COL_TERMINAL_ID], 1)) == NULL &&
+		(v[COL_ICCID] == NULL ? (problem = pstrdup("iccid is missing")) == NULL :
+		 parse_ident_column(IDENT_ICCID, "iccid", v[COL_ICCID], &has_iccid, &iccid, &problem)) &&
+		parse_ident_column(IDENT_IMEI, "imei", v[COL_IMEI], &has_imei, &imei, &problem) &&
+		parse_ident_column(IDENT_IMEISV, "imeisv", v[COL_IMEISV], &has_imeisv, &imeisv, &problem) &&
+		parse_ident_column(IDENT_IMSI, "imsi", v[COL_IMSI], &has_imsi, &imsi, &problem) &&
+		(problem = text_problem("terminal_appli_id", v[COL_TERMINAL_APPLI_ID], 0)) == NULL &&
+		(problem = text_problem("uicc_appli_id", v[COL_UICC_APPLI_ID], 0)) == NULL)
+	{
+		if (has_imeisv && !has_imei)
+		{
+			/* an IMEISV names its IMEI, as request_key and bind take it */
+			has_imei = true;
+			imei = imei_of_imeisv(imeisv);
+		}
+		else if (has_imeisv && imei != imei_of_imeisv(imeisv))
+			problem = pstrdup("imeisv belongs to another IMEI than imei");
+	}
+	if (problem != NULL)
+	{
+		report_line(report, line, v[COL_TERMINAL_ID], v[COL_ICCID], "22023", problem);
+		return;
+	}
+
+	accum(&cand->line, Int64GetDatum(line), false, INT8OID, cxt);
+	accum(&cand->terminal_id, CStringGetTextDatum(v[COL_TERMINAL_ID]), false, TEXTOID, cxt);
+	accum(&cand->iccid, Int64GetDatum(iccid), false, cat->iccid_type, cxt);
+	accum(&cand->imei, Int64GetDatum(imei), !has_imei, cat->imei_type, cxt);
+	accum(&cand->imeisv, Int64GetDatum(imeisv), !has_imeisv, cat->imeisv_type, cxt);
+	accum(&cand->imsi, Int64GetDatum(imsi), !has_imsi, cat->imsi_type, cxt);
+	accum(&cand->terminal_appli_id,
+		  CStringGetTextDatum(v[COL_TERMINAL_APPLI_ID] ? v[COL_TERMINAL_APPLI_ID] : ""),
+		  false, TEXTOID, cxt);
+	accum(&cand->uicc_appli_id,
+		  CStringGetTextDatum(v[COL_UICC_APPLI_ID] ? v[COL_UICC_APPLI_ID] : ""),
+		  false, TEXTOID, cxt);
+	accum(&cand->note, v[COL_NOTE] ? CStringGetTextDatum(v[COL_NOTE]) : (Datum) 0,
+		  v[COL_NOTE] == NULL, TEXTOID, cxt);
+	cand->count++;
+}
+
+/*
+ * The query that reads the source: its columns by name (absent optional
+ * ones as NULL), in line order.  Only names from the catalog go into it.
+ */
+static char *
+source_query(Oid source)
+{
+	Relation	rel = relation_open(source, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	char		relkind = rel->rd_rel->relkind;
+	bool		present[NCOLUMNS] = {false};
+	StringInfoData sql;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped)
+			continue;
+		for (int c = 0; c < NCOLUMNS; c++)
+			if (strcmp(NameStr(att->attname), column_names[c]) == 0)
+				present[c] = true;
+	}
+	for (int c = COL_TERMINAL_ID; c <= COL_ICCID; c++)
+		if (!present[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("source %s has no column \"%s\"",
+							RelationGetRelationName(rel), column_names[c]),
+					 errdetail("The source needs terminal_id and iccid; imei, imeisv, imsi, terminal_appli_id, uicc_appli_id, note and line are optional.")));
+	if (!present[COL_LINE] && relkind != RELKIND_RELATION && relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
+				 errdetail("Lines of a table are numbered in its physical order; other relations must say their line numbers.")));
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (int c = 0; c < NCOLUMNS; c++)
+	{
+		if (c > 0)
+			appendStringInfoString(&sql, ", ");
+		if (c == COL_LINE && !present[c])
+			appendStringInfoString(&sql, "NULL::pg_catalog.int8");
+		else if (c == COL_LINE)
+			appendStringInfoString(&sql, "s.line::pg_catalog.int8");
+		else if (present[c])
+			appendStringInfo(&sql, "s.%s::pg_catalog.text", quote_identifier(column_names[c]));
+		else
+			appendStringInfoString(&sql, "NULL::pg_catalog.text");
+	}
+	appendStringInfo(&sql, " FROM %s AS s ORDER BY %s",
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)),
+					 present[COL_LINE] ? "s.line" : "s.ctid");
+	relation_close(rel, AccessShareLock);
+	return sql.data;
+}
+
+/* Reads and checks every line of the source, as the caller. */
+static void
+read_source(Oid source, Candidates *cand, Report *report, MemoryContext cxt)
+{
+	char	   *sql = source_query(source);
+	Portal		portal;
+	int64		position = 0;
+
+	store_connect();
+	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, FETCH_ROWS);
+		if (SPI_processed == 0)
+			break;
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tuple = SPI_tuptable->vals[r];
+			char	   *v[NCOLUMNS];
+			int64		line;
+
+			for (int c = 0; c < NCOLUMNS; c++)
+				v[c] = SPI_getvalue(tuple, SPI_tuptable->tupdesc, c + 1);
+			position++;
+			line = v[COL_LINE] ? pg_strtoint64(v[COL_LINE]) : position;
+			check_line(v, line, cand, report, cxt);
+			for (int c = 0; c < NCOLUMNS; c++)
+				if (v[c])
+					pfree(v[c]);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	store_finish();
+}
+
+static Datum
+array_of(ArrayBuildState *state, Oid type)
+{
+	if (state == NULL)
+		return PointerGetDatum(construct_empty_array(type));
+	return makeArrayResult(state, CurrentMemoryContext);
+}
+
+/*
+ * Binds the candidates in one INSERT; lines that a UNIQUE constraint turns
+ * away (bound before, or by an earlier line of this load) are looked up
+ * and reported.  Runs as the owner of mtcbind.binding.
+ */
+static void
+bind_candidates(Candidates *cand, Report *report)
+{
+	const ExtCatalog *cat = ext_catalog();
+	Oid			types[9] = {
+		INT8ARRAYOID, TEXTARRAYOID, get_array_type(cat->iccid_type),
+		get_array_type(cat->imei_type), get_array_type(cat->imeisv_type),
+		get_array_type(cat->imsi_type), TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+	};
+	Datum		values[10];
+	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			conflict_types[10];
+	uint64		inserted;
+	uint64		nblocked = 0;
+	ArrayBuildState *ids = NULL;
+
+	if (cand->count == 0)
+		return;
+	values[0] = array_of(cand->line, INT8OID);
+	values[1] = array_of(cand->terminal_id, TEXTOID);
+	values[2] = array_of(cand->iccid, cat->iccid_type);
+	values[3] = array_of(cand->imei, cat->imei_type);
+	values[4] = array_of(cand->imeisv, cat->imeisv_type);
+	values[5] = array_of(cand->imsi, cat->imsi_type);
+	values[6] = array_of(cand->terminal_appli_id, TEXTOID);
+	values[7] = array_of(cand->uicc_appli_id, TEXTOID);
+	values[8] = array_of(cand->note, TEXTOID);
+
+	store_connect();
+
+	/* Blocked cards and devices are refused, as bind refuses them. */
+	if (blocklist_maybe_nonempty() && SPI_execute_with_args(
+			"SELECT DISTINCT ON (s.line) s.line, s.terminal_id, s.iccid::pg_catalog.text,"
+			"       k.block_id, k.iccid IS NOT NULL"
+			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+			"                 pg_catalog.unnest($4)) AS s(line, terminal_id, iccid, imei)"
+			"  JOIN mtcbind.blocklist k"
+			"    ON k.iccid OPERATOR(pg_catalog.=) s.iccid"
+			"    OR k.terminal_id OPERATOR(pg_catalog.=) s.terminal_id"
+			"    OR k.imei OPERATOR(pg_catalog.=) s.imei"
+			" ORDER BY s.line, k.iccid IS NOT NULL DESC",
+			4, types, values, nulls, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "mtcbind: could not check the blocklist");
+	if (blocklist_maybe_nonempty() && SPI_processed > 0)
+	{
+		/* take the blocked lines out of the insert */
+		SPITupleTable *blocked = SPI_tuptable;
+		ArrayBuildState *out = NULL;
+
+		nblocked = SPI_processed;
+
+		for (uint64 r = 0; r < nblocked; r++)
+		{
+			bool		isnull;
+			HeapTuple	t = blocked->vals[r];
+			int64		line = DatumGetInt64(SPI_getbinval(t, blocked->tupdesc, 1, &isnull));
+			int64		block_id = DatumGetInt64(SPI_getbinval(t, blocked->tupdesc, 4, &isnull));
+			bool		card = DatumGetBool(SPI_getbinval(t, blocked->tupdesc, 5, &isnull));
+
+			report_line(report, line, SPI_getvalue(t, blocked->tupdesc, 2),
+						SPI_getvalue(t, blocked->tupdesc, 3), card ? "MB006" : "MB007",
+						psprintf("%s is blocked (block %lld)", card ? "the UICC" : "the device",
+								 (long long) block_id));
+			out = accumArrayResult(out, Int64GetDatum(line), false, INT8OID, CurrentMemoryContext);
+		}
+		values[9] = makeArrayResult(out, CurrentMemoryContext);
+	}
+	else
+		nulls[9] = 'n';
+
+	memcpy(conflict_types, types, sizeof(types));
+	conflict_types[9] = INT8ARRAYOID;
+	if (SPI_execute_with_args(
+			"INSERT INTO mtcbind.binding AS b (terminal_id, iccid, imei, imeisv, imsi,"
+			"                                  terminal_appli_id, uicc_appli_id, note)"
+			"SELECT s.terminal_id, s.iccid, s.imei, s.imeisv, s.imsi,"
+			"       s.terminal_appli_id, s.uicc_appli_id, s.note"
+			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+			"                 pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			"                 pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))"
+			"       AS s(line, terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id, note)"
+			" WHERE $10 IS NULL OR s.line OPERATOR(pg_catalog.<>) ALL ($10)"
+			" ORDER BY s.line"
+			" ON CONFLICT DO NOTHING RETURNING b.binding_id",
+			10, conflict_types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "mtcbind: could not insert the bindings");
+	inserted = SPI_processed;
+	report->tally.bound = inserted;
+
+	if (inserted + nblocked < (uint64) cand->count)
+	{
+		/* Some lines met a UNIQUE constraint: say which binding holds what. */
+		Oid			ctypes[7] = {types[0], types[1], types[2], types[3], types[5],
+			INT8ARRAYOID, INT8ARRAYOID};
+		Datum		cvalues[7];
+		char		cnulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', nulls[9]};
+
+		for (uint64 r = 0; r < inserted; r++)
+		{
+			bool		isnull;
+
+			ids = accumArrayResult(ids, SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc,
+													  1, &isnull),
+								   false, INT8OID, CurrentMemoryContext);
+		}
+		cvalues[0] = values[0];
+		cvalues[1] = values[1];
+		cvalues[2] = values[2];
+		cvalues[3] = values[3];
+		cvalues[4] = values[5];
+		cvalues[5] = array_of(ids, INT8OID);
+		cvalues[6] = values[9];
+		if (SPI_execute_with_args(
+				"WITH mine AS (SELECT m FROM pg_catalog.unnest($6) AS m)"
+				"SELECT s.line, s.terminal_id, s.iccid::pg_catalog.text,"
+				"       bt.binding_id, bc.binding_id, bi.binding_id, bs.binding_id,"
+				"       COALESCE(bc.binding_id, bt.binding_id, bi.binding_id, bs.binding_id)"
+				"         IN (SELECT m FROM mine)"
+				"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+				"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
+				"       AS s(line, terminal_id, iccid, imei, imsi)"
+				"  LEFT JOIN mtcbind.binding bt ON bt.terminal_id OPERATOR(pg_catalog.=) s.terminal_id"
+				"  LEFT JOIN mtcbind.binding bc ON bc.iccid OPERATOR(pg_catalog.=) s.iccid"
+				"  LEFT JOIN mtcbind.binding bi ON bi.imei OPERATOR(pg_catalog.=) s.imei"
+				"  LEFT JOIN mtcbind.binding bs ON bs.imsi OPERATOR(pg_catalog.=) s.imsi"
+				" WHERE ($7 IS NULL OR s.line OPERATOR(pg_catalog.<>) ALL ($7))"
+				"   AND NOT (bt.binding_id IS NOT NULL"
+				"            AND bt.binding_id OPERATOR(pg_catalog.=) bc.binding_id"
+				"            AND bt.binding_id IN (SELECT m FROM mine))"
+				" ORDER BY s.line",
+				7, ctypes, cvalues, cnulls, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "mtcbind: could not look up the conflicts");
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[r];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		n_line, n_dev, n_card, n_imei, n_imsi, n_mine;
+			int64		line = DatumGetInt64(SPI_getbinval(t, d, 1, &n_line));
+			int64		dev = DatumGetInt64(SPI_getbinval(t, d, 4, &n_dev));
+			int64		card = DatumGetInt64(SPI_getbinval(t, d, 5, &n_card));
+			int64		by_imei = DatumGetInt64(SPI_getbinval(t, d, 6, &n_imei));
+			int64		by_imsi = DatumGetInt64(SPI_getbinval(t, d, 7, &n_imsi));
+			bool		mine = DatumGetBool(SPI_getbinval(t, d, 8, &n_mine));
+			bool		earlier_line = !n_mine && mine;
+			char	   *tid = SPI_getvalue(t, d, 2);
+			char	   *icc = SPI_getvalue(t, d, 3);
+
+			if (!n_dev && !n_card && card == dev && !earlier_line)
+			{
+				/* bound to each other before the load: nothing to do */
+				report->tally.already++;
+				continue;
+			}
+			if (earlier_line)
+				report_line(report, line, tid, icc, !n_card || n_dev ? "MB002" : "MB001",
+							psprintf("its %s is also on an earlier line of this load",
+									 !n_card ? "UICC" : !n_dev ? "device" : !n_imei ? "IMEI" : "IMSI"));
+			else if (!n_card)
+				report_line(report, line, tid, icc, "MB002",
+							psprintf("the UICC is bound to binding %lld", (long long) card));
+			else if (!n_dev)
+				report_line(report, line, tid, icc, "MB001",
+							psprintf("the device is bound to binding %lld", (long long) dev));
+			else if (!n_imei)
+				report_line(report, line, tid, icc, "MB001",
+							psprintf("the IMEI is bound to binding %lld", (long long) by_imei));
+			else if (!n_imsi)
+				report_line(report, line, tid, icc, "MB002",
+							psprintf("the IMSI is bound to binding %lld", (long long) by_imsi));
+			else
+				report_line(report, line, tid, icc, "40001",
+							pstrdup("a concurrent change took its place; load the line again"));
+		}
+	}
+	store_finish();
+}
+
+/*
+ * mtcbind.provision(source regclass, on_error text DEFAULT 'abort',
+ *                   reason text DEFAULT NULL)
+ * RETURNS TABLE (line bigint, terminal_id text, iccid text,
+ *                sqlstate text, problem text)
+ */
+Datum
+mtcbind_provision(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			source;
+	OnError		on_error;
+	char	   *reason;
+	Report		report = {0};
+	Candidates	cand = {0};
+	MemoryContext cxt;
+	Oid			owner;
+	Oid			saved_user;
+	int			saved_sec;
+	HeapTuple	classtup;
+
+	require_read_committed("mtcbind.provision");
+	require_arg(fcinfo, 0, "source");
+	require_arg(fcinfo, 1, "on_error");
+	source = PG_GETARG_OID(0);
+	on_error = parse_on_error(PG_GETARG_TEXT_PP(1));
+	reason = get_reason_arg(fcinfo, 2, false);
+
+	InitMaterializedSRF(fcinfo, 0);
+	report.store = rsinfo->setResult;
+	report.desc = rsinfo->setDesc;
+	initStringInfo(&report.tally.first_refusals);
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "mtcbind provision",
+								ALLOCSET_DEFAULT_SIZES);
+
+	/* 1. Read and check every line, with the caller's rights. */
+	read_source(source, &cand, &report, cxt);
+
+	if (on_error == ON_ERROR_ABORT && report.tally.refused > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%lld of the source's lines are invalid; nothing was bound",
+						(long long) report.tally.refused),
+				 errdetail("%s%s", report.tally.first_refusals.data,
+						   report.tally.refused > ABORT_DETAIL_LINES ? "; ..." : ""),
+				 errhint("on_error => 'report' lists every line; 'skip' binds the good ones.")));
+
+	/* 2. Bind, as the owner of the bindings (EXECUTE is mtcbind_admin's). */
+	classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(ext_catalog()->binding_rel));
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "mtcbind: cache lookup failed for mtcbind.binding");
+	owner = ((Form_pg_class) GETSTRUCT(classtup))->relowner;
+	ReleaseSysCache(classtup);
+
+	GetUserIdAndSecContext(&saved_user, &saved_sec);
+	SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
+	{
+		audit_context_begin();
+		audit_context_set_reason(reason);
+		if (on_error == ON_ERROR_REPORT)
+		{
+			MemoryContext outer = CurrentMemoryContext;
+			ResourceOwner owner_before = CurrentResourceOwner;
+
+			/* a dry run: the insert finds the conflicts, then is undone */
+			BeginInternalSubTransaction(NULL);
+			MemoryContextSwitchTo(outer);
+			PG_TRY();
+			{
+				bind_candidates(&cand, &report);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(outer);
+				edata = CopyErrorData();
+				FlushErrorState();
+				RollbackAndReleaseCurrentSubTransaction();
+				MemoryContextSwitchTo(outer);
+				CurrentResourceOwner = owner_before;
+				ReThrowError(edata);
+			}
+			PG_END_TRY();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(outer);
+			CurrentResourceOwner = owner_before;
+			report.tally.bound = 0;
+		}
+		else
+			bind_candidates(&cand, &report);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(saved_user, saved_sec);
+	}
+	PG_END_TRY();
+	audit_context_clear();
+
+	if (on_error == ON_ERROR_ABORT && report.tally.refused > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg("%lld of the source's lines conflict with bindings; nothing was bound",
+						(long long) report.tally.refused),
+				 errdetail("%s%s", report.tally.first_refusals.data,
+						   report.tally.refused > ABORT_DETAIL_LINES ? "; ..." : ""),
+				 errhint("on_error => 'report' lists every line; 'skip' binds the good ones.")));
+
+	ereport(NOTICE,
+			(errmsg("mtcbind.provision: %lld pairs bound, %lld already bound to each other, %lld lines refused%s",
+					(long long) report.tally.bound, (long long) report.tally.already,
+					(long long) report.tally.refused,
+					on_error == ON_ERROR_REPORT ? " (a dry run: nothing was bound)" : "")));
+	MemoryContextDelete(cxt);
+	return (Datum) 0;
+}
