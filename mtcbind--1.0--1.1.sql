@@ -42,3 +42,121 @@ COMMENT ON FUNCTION mtcbind.provision(regclass, text, text) IS
 
 REVOKE ALL ON FUNCTION mtcbind.provision(regclass, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mtcbind.provision(regclass, text, text) TO mtcbind_admin;
+
+------------------------------------------------------------------------------
+-- Monitoring (docs/monitoring.md).  request_counts() reads counters in
+-- shared memory (C, src/stats.c; needs shared_preload_libraries =
+-- 'mtcbind'); status() reads only catalog figures, the small tables and an
+-- index of the last hour's refusals: nothing on a scrape grows with the
+-- number of bindings or the size of the event log.
+------------------------------------------------------------------------------
+CREATE FUNCTION mtcbind.request_counts()
+RETURNS TABLE (outcome text, reason text, requests bigint, since timestamptz)
+AS 'MODULE_PATHNAME', 'mtcbind_request_counts'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION mtcbind.request_counts() IS
+    'request_key answers by outcome and reason since the server started (needs shared_preload_libraries = mtcbind)';
+
+-- Each day partition gets one more index: the refusals by time, so that
+-- "refusals in the last hour" reads only those.  Refusals are a small part
+-- of the events, and so is the index.
+CREATE OR REPLACE FUNCTION mtcbind._prepare_event_partition(partition_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $prepare$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE UNIQUE INDEX %I ON mtcbind.%I (event_id)',
+                              partition_name OPERATOR(pg_catalog.||) '_event_id_key', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (iccid, occurred_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_iccid_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (terminal_id, occurred_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_terminal_id_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (imei) WHERE imei IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_imei_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (previous_terminal_id) WHERE previous_terminal_id IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_prev_terminal_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (previous_iccid) WHERE previous_iccid IS NOT NULL',
+                              partition_name OPERATOR(pg_catalog.||) '_prev_iccid_idx', partition_name);
+    PERFORM mtcbind._index_refusals(partition_name);
+    EXECUTE pg_catalog.format('CREATE TRIGGER binding_event_no_truncate BEFORE TRUNCATE ON mtcbind.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only()',
+                              partition_name);
+END
+$prepare$;
+
+CREATE FUNCTION mtcbind._index_refusals(partition_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $index$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX IF NOT EXISTS %I ON mtcbind.%I (occurred_at) WHERE event OPERATOR(pg_catalog.=) ''rejected''',
+                              partition_name OPERATOR(pg_catalog.||) '_rejected_idx', partition_name);
+END
+$index$;
+REVOKE ALL ON FUNCTION mtcbind._index_refusals(name) FROM PUBLIC;
+
+-- The day partitions made before 1.1 that "the last hour" can still reach
+-- (yesterday's and later) get the index now; older days are never asked.
+DO $upgrade$
+DECLARE
+    part name;
+BEGIN
+    FOR part IN
+        SELECT c.relname FROM pg_catalog.pg_inherits i
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+         WHERE i.inhparent OPERATOR(pg_catalog.=) 'mtcbind.binding_event'::pg_catalog.regclass
+           AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p[0-9]{8}$'
+           AND pg_catalog.to_date(pg_catalog.substr(c.relname, 16), 'YYYYMMDD')
+               OPERATOR(pg_catalog.>=) ((pg_catalog.now() AT TIME ZONE 'UTC')::date OPERATOR(pg_catalog.-) 1)
+    LOOP
+        PERFORM mtcbind._index_refusals(part);
+    END LOOP;
+END
+$upgrade$;
+
+CREATE FUNCTION mtcbind.status(
+    OUT bindings bigint,
+    OUT blocklist_entries bigint,
+    OUT pending_transfers bigint,
+    OUT refusals_last_hour bigint,
+    OUT event_log_bytes bigint,
+    OUT event_partitions integer,
+    OUT oldest_event_partition text,
+    OUT counters_available boolean)
+RETURNS record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $status$
+    SELECT
+        -- the statistics system's live-row count: no scan of the table
+        pg_catalog.pg_stat_get_live_tuples('mtcbind.binding'::pg_catalog.regclass),
+        (SELECT pg_catalog.count(*) FROM mtcbind.blocklist),
+        (SELECT pg_catalog.count(*) FROM mtcbind.transfer_authorization t
+          WHERE t.used_at IS NULL AND t.revoked_at IS NULL
+            AND t.valid_until OPERATOR(pg_catalog.>) pg_catalog.now()),
+        (SELECT pg_catalog.count(*) FROM mtcbind.binding_event e
+          WHERE e.event OPERATOR(pg_catalog.=) 'rejected'
+            AND e.occurred_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 hour'::pg_catalog.interval)),
+        (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint
+           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p),
+        (SELECT pg_catalog.count(*)::integer
+           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
+          WHERE p.isleaf),
+        (SELECT pg_catalog.min(c.relname::text)
+           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
+           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid
+          WHERE p.isleaf AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p'),
+        pg_catalog.current_setting('shared_preload_libraries') OPERATOR(pg_catalog.~) '(^|[ ,])mtcbind($|[ ,])'
+$status$;
+
+COMMENT ON FUNCTION mtcbind.status() IS
+    'Dashboard figures read without scanning bindings or the event log: bindings (estimate), blocks, pending transfers, refusals in the last hour, event-log size';
+
+REVOKE ALL ON FUNCTION mtcbind.request_counts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind.status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mtcbind.request_counts() TO mtcbind_admin, mtcbind_auditor;
+GRANT EXECUTE ON FUNCTION mtcbind.status() TO mtcbind_admin, mtcbind_auditor;

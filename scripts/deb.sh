@@ -75,9 +75,9 @@ fi
 
 echo "deb: building mtcbind $version in $src"
 (cd "$src" && DEB_BUILD_OPTIONS="$buildopts" dpkg-buildpackage -us -uc -b "${profiles[@]}") \
-    >"$work/build.log" 2>&1 || {
-    tail -60 "$work/build.log" >&2
-    echo "deb: dpkg-buildpackage failed" >&2
+    >"$out/build-$version.log" 2>&1 || {
+    grep -vE '^(gcc|/usr/bin/clang)' "$out/build-$version.log" | tail -60 >&2
+    echo "deb: dpkg-buildpackage failed; the whole log is $out/build-$version.log" >&2
     exit 1
 }
 
@@ -88,7 +88,6 @@ if [ ${#debs[@]} -eq 0 ]; then
     exit 1
 fi
 cp "${debs[@]}" "$work"/*.buildinfo "$work"/*.changes "$out/"
-cp "$work/build.log" "$out/build-$version.log"
 for d in "${debs[@]}"; do
     echo "deb: $out/$(basename "$d")"
 done

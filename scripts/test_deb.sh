@@ -11,7 +11,7 @@
 #
 # Needs root (dpkg -i).  Prints TAP; exits non-zero when a test failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 
 pgc=/usr/lib/postgresql/15/bin/pg_config
@@ -109,7 +109,7 @@ fi
 # One version everywhere: the package's, PGXN's and the extension's.
 deb_version=$(dpkg-deb -f "$deb" Version 2>/dev/null)
 meta_version=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' META.json 2>/dev/null)
-if [ "${deb_version%%-*}" = "$default_version" ] && [ "$meta_version" = "$default_version.0" ]; then
+if [ "${deb_version%%[-+]*}" = "$default_version" ] && [ "$meta_version" = "$default_version.0" ]; then
     pass "debian/changelog ($deb_version), META.json ($meta_version) and default_version ($default_version) agree"
 else
     fail "debian/changelog ($deb_version), META.json ($meta_version) and default_version ($default_version) agree"
@@ -129,8 +129,12 @@ installed_files() {
 installed_files | sort >"$work/source-build"
 (tar -C / -cf "$work/source-build.tar" -T <(sed -e 's|^/||' "$work/source-build") 2>/dev/null ||
     [ ! -s "$work/source-build" ]) || { fail "source build's files saved"; finish; }
-find "$libdir" "$extdir" "$libdir/bitcode" -maxdepth 1 -name 'mtcbind*' -exec find {} -depth -type f \; \
-    | sort >"$work/source-build.files"
+# Every file under those names, with its checksum, to compare after the restore.
+checksums() {
+    find "$libdir" "$extdir" "$libdir/bitcode" -maxdepth 1 -name 'mtcbind*' -exec find {} -type f \; |
+        sort | xargs -r md5sum
+}
+checksums >"$work/source-build.files"
 restored=0
 # Runs on every exit: the package goes, the source build's files come back.
 restore() {
@@ -141,8 +145,7 @@ restore() {
     fi
     installed_files | xargs -r rm -rf
     [ -s "$work/source-build" ] && tar -C / -xpf "$work/source-build.tar"
-    find "$libdir" "$extdir" "$libdir/bitcode" -maxdepth 1 -name 'mtcbind*' -exec find {} -depth -type f \; \
-        | sort >"$work/restored.files"
+    checksums >"$work/restored.files"
     cmp -s "$work/source-build.files" "$work/restored.files"
 }
 trap 'restore; rm -rf "$work"' EXIT
@@ -252,7 +255,7 @@ fi
 
 # --- the source build back -------------------------------------------------
 if restore; then
-    pass "the source build's $(wc -l <"$work/restored.files") files are back"
+    pass "the source build's $(wc -l <"$work/restored.files") files are back, unchanged"
 else
     fail "the source build's files are back"
 fi

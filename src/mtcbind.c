@@ -7,6 +7,7 @@
 #include "fmgr.h"
 
 #include "settings.h"
+#include "stats.h"
 
 PG_MODULE_MAGIC;
 
@@ -17,4 +18,5 @@ void
 _PG_init(void)
 {
 	mtcbind_define_settings();
+	stats_init();
 }

@@ -26,6 +26,7 @@
 #include "decision.h"
 #include "encoding.h"
 #include "fastpath.h"
+#include "stats.h"
 #include "identifiers.h"
 #include "kdf.h"
 #include "policy.h"
@@ -352,6 +353,7 @@ request_key(PG_FUNCTION_ARGS)
 		store_finish();
 	}
 
+	stats_count_request(decision.outcome, decision.reason);
 	values[0] = CStringGetTextDatum(outcome_text(decision.outcome));
 	nulls[1] = decision.reason == REASON_NONE;
 	values[1] = nulls[1] ? (Datum) 0 : CStringGetTextDatum(reason_text(decision.reason));

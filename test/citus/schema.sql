@@ -54,19 +54,18 @@ SELECT create_distributed_table('scaleout.card_claim', 'iccid', shard_count => 8
 SELECT create_distributed_table('scaleout.device_claim', 'terminal_id', shard_count => 8,
                                 colocate_with => 'none');
 
--- The same two tables as plain PostgreSQL tables on the coordinator: the
--- single-node baseline of the measurements.
-CREATE SEQUENCE scaleout.binding_id_local_seq;
-CREATE TABLE scaleout.card_claim_local (
-    LIKE scaleout.card_claim INCLUDING CONSTRAINTS INCLUDING INDEXES
-);
-ALTER TABLE scaleout.card_claim_local
-    ALTER binding_id SET DEFAULT nextval('scaleout.binding_id_local_seq'),
-    ALTER blocked SET DEFAULT false, ALTER created_at SET DEFAULT now();
-CREATE TABLE scaleout.device_claim_local (
-    LIKE scaleout.device_claim INCLUDING CONSTRAINTS INCLUDING INDEXES
-);
-ALTER TABLE scaleout.device_claim_local ALTER created_at SET DEFAULT now();
+-- The same two tables as plain PostgreSQL tables on the coordinator, in a
+-- schema of their own under the same names: the single-node baseline of the
+-- measurements runs the very same functions against them (functions.sql).
+CREATE SCHEMA single;
+CREATE SEQUENCE single.binding_id_seq;
+CREATE TABLE single.card_claim (LIKE scaleout.card_claim INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE single.card_claim
+    ALTER binding_id SET DEFAULT nextval('single.binding_id_seq'),
+    ALTER blocked SET DEFAULT false,
+    ALTER created_at SET DEFAULT now();
+CREATE TABLE single.device_claim (LIKE scaleout.device_claim INCLUDING CONSTRAINTS INCLUDING INDEXES);
+ALTER TABLE single.device_claim ALTER created_at SET DEFAULT now();
 
 -- The worker (its port) that holds the shard a value of a distribution
 -- column falls in, as Citus's metadata says.
@@ -77,10 +76,11 @@ LANGUAGE sql STABLE AS $$
      WHERE p.shardid = get_shard_id_for_distribution_column(rel, value)
 $$;
 
--- A valid ICCID from a number: '894910' || 13 digits || Luhn check digit.
+-- A valid ICCID from a number: '8949' || 14 digits || Luhn check digit, as
+-- test/bench/ makes them (bench_keying.sql computes the same in pgbench).
 CREATE FUNCTION scaleout.iccid_of(n bigint) RETURNS mtcbind.iccid
 LANGUAGE sql IMMUTABLE AS $$
-    WITH d AS (SELECT '894910' || lpad(n::text, 13, '0') AS body)
+    WITH d AS (SELECT '8949' || lpad(n::text, 14, '0') AS body)
     SELECT (body || ((10 - (SELECT sum(CASE WHEN i % 2 = 1
                                             THEN (2 * substr(reverse(body), i, 1)::int) / 10
                                                  + (2 * substr(reverse(body), i, 1)::int) % 10

@@ -203,9 +203,15 @@ note(scalar(@acked) . " requests acknowledged; in flight at the kill: "
             sort values %in_flight));
 ok($cut >= 1, 'the kill cut at least one client off in mid-stream');
 is(scalar(grep { !$answer{$_} } @acked), 0, 'every acknowledged request had its answer printed');
-is(join(',', map { "$_=$answer{$_}[0]" } grep { $answer{$_}[0] !~ /^(bound|granted)$/ } @acked), '',
-   'every acknowledged request was bound or granted');
-is(scalar(grep { $answer{$_}[3] ne 't' } @acked), 0, 'every acknowledged key was right');
+my $show = sub {    # up to 10 requests, with what they asked and were told
+    my @ids = @_;
+    splice(@ids, 10);
+    return join("\n", map { "$_ $request{$_}[1] $request{$_}[2]: " . join('|', @{ $answer{$_} // [] }) } @ids);
+};
+my @odd = grep { $answer{$_}[0] !~ /^(bound|granted)$/ } @acked;
+is(scalar(@odd), 0, 'every acknowledged request was bound or granted') or diag($show->(@odd));
+@odd = grep { $answer{$_}[3] ne 't' } @acked;
+is(scalar(@odd), 0, 'every acknowledged key was right') or diag($show->(@odd));
 
 # The promotion.  The old primary stays dead.
 $standby->promote;
@@ -237,7 +243,7 @@ my @lost = grep {
     ($binding{"$term|$card"} // '') ne $answer{$_}[2]
 } @acked;
 is(scalar(@lost), 0, 'every acknowledged binding is on the new primary with the binding_id its client got')
-  or diag('lost: ' . join(', ', map { "$_ $request{$_}[1] $request{$_}[2] id $answer{$_}[2]" } @lost[0 .. ($#lost < 9 ? $#lost : 9)]));
+  or diag($show->(@lost));
 my %pair_id;
 for my $id (grep { $answer{$_}[2] ne '' } keys %answer)
 {
@@ -281,8 +287,24 @@ my $audit = q{
            || '|' ||
            (SELECT count(*) FROM mtcbind.binding_event e
              WHERE e.event NOT IN ('bound', 'key_issued'))};
+my $audit_detail = q{
+    SELECT 'binding without its one bound event: ' || b.binding_id || ' ' || b.terminal_id
+      FROM mtcbind.binding b
+     WHERE (SELECT count(*) FROM mtcbind.binding_event e
+             WHERE e.event = 'bound' AND e.binding_id = b.binding_id
+               AND e.terminal_id = b.terminal_id AND e.iccid = b.iccid) <> 1
+    UNION ALL
+    SELECT 'event without its binding or not expected: ' || e.event || ' ' || e.binding_id || ' ' || e.terminal_id
+      FROM mtcbind.binding_event e
+     WHERE e.event NOT IN ('bound', 'key_issued')
+        OR (e.event = 'bound'
+            AND NOT EXISTS (SELECT FROM mtcbind.binding b
+                             WHERE b.binding_id = e.binding_id AND b.terminal_id = e.terminal_id
+                               AND b.iccid = e.iccid))
+     LIMIT 10};
 is($new->safe_psql('postgres', $audit), '0|0|0',
-   "each binding has exactly one 'bound' event naming it, no 'bound' event lacks its binding, no other changes");
+   "each binding has exactly one 'bound' event naming it, no 'bound' event lacks its binding, no other changes")
+  or diag($new->safe_psql('postgres', $audit_detail));
 
 # Acknowledged re-keys are there too: each binding counts at least the keys
 # its clients were acknowledged.
@@ -290,8 +312,9 @@ my %acked_keys;
 $acked_keys{ $answer{$_}[2] }++ for @acked;
 my %key_count = map { split /\|/ } split /\n/,
   $new->safe_psql('postgres', 'SELECT binding_id, key_count FROM mtcbind.binding');
-is(scalar(grep { ($key_count{$_} // 0) < $acked_keys{$_} } keys %acked_keys), 0,
-   'every binding counts at least the keys acknowledged for it');
+@odd = grep { ($key_count{$_} // 0) < $acked_keys{$_} } sort keys %acked_keys;
+is(scalar(@odd), 0, 'every binding counts at least the keys acknowledged for it')
+  or diag(join("\n", map { "binding $_: key_count " . ($key_count{$_} // 'none') . ", acknowledged $acked_keys{$_}" } @odd[0 .. ($#odd < 9 ? $#odd : 9)]));
 
 # request_key answers on the new primary.
 my $ask = sub {
@@ -340,7 +363,8 @@ my @reused = grep { $new_id{ $answer{$_}[2] } } grep { !$acked{$_} } keys %answe
 note("ids drawn again: " . join(', ', map { "$answer{$_}[2] (answered to $_, never acknowledged)" } @reused))
   if @reused;
 
-is($new->safe_psql('postgres', $audit), '0|0|0', 'after the retries the audit log still accounts for every binding');
+is($new->safe_psql('postgres', $audit), '0|0|0', 'after the retries the audit log still accounts for every binding')
+  or diag($new->safe_psql('postgres', $audit_detail));
 
 # The other side of the window: restart the old primary's data directory on
 # its own (it is no one's primary now; nothing connects to it) and compare.
