@@ -138,15 +138,15 @@ $$;
 -- (Every parameter alt.request_key passes is at most 1024 octets.)
 CREATE FUNCTION alt._kdf_param(p bytea) RETURNS bytea
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT p OPERATOR(pg_catalog.||) pg_catalog.substring(pg_catalog.int4send(pg_catalog.octet_length(p)) FROM 3)
+    SELECT p OPERATOR(pg_catalog.||) pg_catalog.substr(pg_catalog.int4send(pg_catalog.octet_length(p)), 3)
 $$;
 
 -- A key lifetime in seconds as mtcbind counts it: months are 30 days (so a
 -- year is 360 days, where extract(epoch) counts 365.25), days 24 hours.
 CREATE FUNCTION alt._lifetime_seconds(lifetime text) RETURNS numeric
 LANGUAGE sql STABLE STRICT AS $$
-    SELECT pg_catalog.extract(epoch FROM lifetime::interval)
-           OPERATOR(pg_catalog.-) 453600 OPERATOR(pg_catalog.*) pg_catalog.extract(year FROM lifetime::interval)
+    SELECT pg_catalog.extract('epoch', lifetime::interval)
+           OPERATOR(pg_catalog.-) (453600 OPERATOR(pg_catalog.*) pg_catalog.extract('year', lifetime::interval))
 $$;
 
 -- The old and new values of the binding columns mtcbind's audit compares,
