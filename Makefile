@@ -63,7 +63,7 @@ test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc -o $@ \
 		test/unit/kdf_test.c src/kdf.c -lcrypto
 
-.PHONY: demo test bench fuzz sanitize
+.PHONY: demo test bench fuzz sanitize deb
 demo:
 	bash scripts/demo.sh
 
@@ -77,6 +77,10 @@ bench:
 # libFuzzer harnesses of test/fuzz/, each for FUZZ_SECONDS (default 5); needs clang.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The Debian package postgresql-15-mtcbind, into build/deb/ (docs/packaging.md).
+deb:
+	bash scripts/deb.sh $(DEB_OUTDIR)
 
 # pg_regress and isolation against an ASan/UBSan build in a private server.
 sanitize:

@@ -89,6 +89,18 @@ passed=$((passed + ok)); failed=$((failed + notok))
 if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
 echo "simulator: $ok passed, $notok failed"
 
+# 5. The Debian package: built from the tree, installed on its own, used,
+# purged, and the source build put back.  Last: it briefly removes the
+# installed extension.
+echo "== Debian package (scripts/test_deb.sh)"
+bash scripts/test_deb.sh >"$log/deb.out" 2>&1
+rc=$?
+grep -E '^(not ok|# )' "$log/deb.out" || true
+read -r ok notok < <(count_tap "$log/deb.out")
+passed=$((passed + ok)); failed=$((failed + notok))
+if [ $rc -ne 0 ] && [ "$notok" -eq 0 ]; then failed=$((failed + 1)); fi
+echo "deb: $ok passed, $notok failed"
+
 echo "logs in $log"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
