@@ -153,7 +153,7 @@ news_step(void *arg)
 {
 	NewsStep   *s = (NewsStep *) arg;
 
-	return store_record_identities(s->held->binding_id, s->held->terminal_id,
+	return store_record_identities(s->held,
 								   s->news->imei, s->pair->imei,
 								   s->news->imeisv, s->pair->imeisv,
 								   s->news->imsi, s->pair->imsi);

@@ -354,26 +354,37 @@ store_insert_binding(const NewBinding *nb, int64 *binding_id)
  * yet (a first IMEI, a new IMEISV or IMSI); false if the binding moved.
  */
 bool
-store_record_identities(int64 binding_id, const char *terminal_id,
+store_record_identities(const BindingRow *held,
 						bool set_imei, int64 imei, bool set_imeisv, int64 imeisv,
 						bool set_imsi, int64 imsi)
 {
+	/*
+	 * Only if the row is still what the decision read: a concurrent request
+	 * that recorded another IMEI first makes this one decide again (and
+	 * meet identity_mismatch), instead of overwriting it.
+	 */
 	static StoreStatement st = {
 		"UPDATE mtcbind.binding"
 		" SET imei = coalesce($3, imei), imeisv = coalesce($4, imeisv),"
 		"     imsi = coalesce($5, imsi), updated_at = pg_catalog.clock_timestamp()"
 		" WHERE binding_id OPERATOR(pg_catalog.=) $1"
 		"   AND terminal_id OPERATOR(pg_catalog.=) $2"
+		"   AND imei IS NOT DISTINCT FROM $6"
+		"   AND imeisv IS NOT DISTINCT FROM $7"
+		"   AND imsi IS NOT DISTINCT FROM $8"
 		" RETURNING binding_id",
-		5, {ST_INT8, ST_TEXT, ST_IMEI, ST_IMEISV, ST_IMSI}
+		8, {ST_INT8, ST_TEXT, ST_IMEI, ST_IMEISV, ST_IMSI, ST_IMEI, ST_IMEISV, ST_IMSI}
 	};
 	StoreArgs	args = {0};
 
-	arg_int8(&args, binding_id);
-	arg_text(&args, terminal_id);
+	arg_int8(&args, held->binding_id);
+	arg_text(&args, held->terminal_id);
 	arg_ident(&args, set_imei, imei);
 	arg_ident(&args, set_imeisv, imeisv);
 	arg_ident(&args, set_imsi, imsi);
+	arg_ident(&args, held->has_imei, held->imei);
+	arg_ident(&args, held->has_imeisv, held->imeisv);
+	arg_ident(&args, held->has_imsi, held->imsi);
 	return store_run(&st, &args, SPI_OK_UPDATE_RETURNING) > 0;
 }
 

@@ -115,7 +115,7 @@ typedef struct NewBinding
 } NewBinding;
 
 extern bool store_insert_binding(const NewBinding *nb, int64 *binding_id);
-extern bool store_record_identities(int64 binding_id, const char *terminal_id,
+extern bool store_record_identities(const BindingRow *held,
 									bool set_imei, int64 imei,
 									bool set_imeisv, int64 imeisv,
 									bool set_imsi, int64 imsi);
