@@ -14,7 +14,8 @@
 --       the foreign key written out);
 --   alt.binding_event
 --       a plain table shaped like one day partition of mtcbind.binding_event,
---       with a day partition's indexes and the append-only guard;
+--       with a day partition's indexes (copied from one: run
+--       mtcbind.maintain_event_log first) and the append-only guard;
 --   alt.request_key(...)
 --       mtcbind.request_key's signature and result, and its decision: same
 --       outcomes, reasons, binding ids, events (columns, reasons, detail),
@@ -35,11 +36,14 @@
 --
 -- Concurrency (READ COMMITTED, each statement sees what committed before
 -- it): a first use inserts with ON CONFLICT DO NOTHING and decides again
--- when it lost; every other write is an UPDATE whose WHERE says the row is
--- still as read, and decides again when it matched nothing; a unique
--- violation (another binding took the IMEI, IMSI or terminal_id meanwhile)
--- is caught in the one block that can raise it.  Ten lost races in a row
--- raise 40001, as mtcbind does.
+-- when it lost; recording new identities and counting a key are UPDATEs
+-- whose WHERE says the row is still as read (for new identities: also its
+-- IMEI, IMEISV and IMSI), deciding again when they match nothing; a
+-- transfer locks the binding row (SELECT ... FOR UPDATE), then spends the
+-- authorisation, then moves the binding.  A unique violation (another
+-- binding took the IMEI, IMSI or terminal_id meanwhile) is caught in the
+-- two blocks that can raise it.  Ten lost races in a row raise 40001, as
+-- mtcbind does.
 --
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
@@ -76,15 +80,38 @@ CREATE TABLE alt.binding_event
 CREATE SEQUENCE alt.binding_event_event_id_seq OWNED BY alt.binding_event.event_id;
 ALTER TABLE alt.binding_event
     ALTER event_id SET DEFAULT pg_catalog.nextval('alt.binding_event_event_id_seq'::pg_catalog.regclass);
--- The indexes of a day partition (mtcbind._prepare_event_partition).
-CREATE UNIQUE INDEX binding_event_event_id_key ON alt.binding_event (event_id);
-CREATE INDEX binding_event_iccid_idx ON alt.binding_event (iccid, occurred_at);
-CREATE INDEX binding_event_terminal_id_idx ON alt.binding_event (terminal_id, occurred_at);
-CREATE INDEX binding_event_imei_idx ON alt.binding_event (imei) WHERE imei IS NOT NULL;
-CREATE INDEX binding_event_prev_terminal_idx ON alt.binding_event (previous_terminal_id)
-    WHERE previous_terminal_id IS NOT NULL;
-CREATE INDEX binding_event_prev_iccid_idx ON alt.binding_event (previous_iccid)
-    WHERE previous_iccid IS NOT NULL;
+-- The indexes of a day partition (mtcbind._prepare_event_partition makes
+-- them; 1.0 and 1.1 differ), copied from the newest day partition, or from
+-- the default partition without the index only it has.
+DO $$
+DECLARE
+    part  regclass;
+    stem  text;
+    idx   record;
+BEGIN
+    SELECT c.oid::regclass, c.relname INTO part, stem
+      FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'mtcbind.binding_event'::regclass
+       AND c.relname <> 'binding_event_default'
+     ORDER BY c.relname DESC
+     LIMIT 1;
+    IF part IS NULL THEN
+        part := 'mtcbind.binding_event_default'::regclass;
+        stem := 'binding_event_default';
+    END IF;
+    FOR idx IN
+        SELECT ic.relname AS name, x.indisunique AS is_unique,
+               substring(pg_get_indexdef(x.indexrelid) FROM ' USING .*$') AS spec
+          FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid
+         WHERE x.indrelid = part AND ic.relname <> 'binding_event_default_occurred_at_idx'
+         ORDER BY ic.relname
+    LOOP
+        EXECUTE format('CREATE %sINDEX %I ON alt.binding_event %s',
+                       CASE WHEN idx.is_unique THEN 'UNIQUE ' ELSE '' END,
+                       replace(idx.name, stem, 'binding_event'), idx.spec);
+    END LOOP;
+END
+$$;
 
 -- Append-only, as mtcbind's log (its guard fires on UPDATE, DELETE and
 -- TRUNCATE only, so it costs an insert nothing).

@@ -15,7 +15,15 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $pgbouncer_bin = $ENV{PGBOUNCER} // (-x '/usr/sbin/pgbouncer' ? '/usr/sbin/pgbouncer' : 'pgbouncer');
+# Debian's package installs it in /usr/sbin (scripts/setup.sh installs it).
+my $pgbouncer_bin = $ENV{PGBOUNCER}
+  // (grep { -x $_ } '/usr/sbin/pgbouncer', map { "$_/pgbouncer" } split /:/, $ENV{PATH})[0];
+if (!defined $pgbouncer_bin)
+{
+    fail('pgbouncer is installed (apt-get install pgbouncer)');
+    done_testing();
+    exit 1;
+}
 my ($version_out) = run_command([ $pgbouncer_bin, '--version' ]);
 note("using $version_out");
 
@@ -236,17 +244,17 @@ my $fresh_state_sql = q{SELECT mtcbind.naf_id('naf.example.org', '\x0100000002')
     (SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory')};
 
 # 3a. A plain SET by one client changes the answers another client gets.
-my $a = session('naf_rw', $su);
-my $pid = $a->query('SELECT pg_backend_pid()');
-$a->query(q{SET mtcbind.first_use = 'reject'});
+my $first = session('naf_rw', $su);
+my $pid = $first->query('SELECT pg_backend_pid()');
+$first->query(q{SET mtcbind.first_use = 'reject'});
 is(via_ok('naf_rw', $su, q{SELECT pg_backend_pid(), current_setting('mtcbind.first_use')}), "$pid|reject",
     'plain SET leaks: the next client on the same server connection inherits first_use = reject');
 is(via_ok('naf_rw', $su, request('meter-4', '89441000000000000042')), 'rejected|not_provisioned|f',
     '... and its first use is refused because of another client\'s SET');
-$a->query('RESET mtcbind.first_use');
+$first->query('RESET mtcbind.first_use');
 
 # 3b. SET LOCAL ends with its transaction.
-is($a->query(qq{BEGIN;
+is($first->query(qq{BEGIN;
     SET LOCAL mtcbind.first_use = 'reject';
     @{[ request('meter-5', '89441000000000000059') ]};
     COMMIT}), 'rejected|not_provisioned|f', 'SET LOCAL applies inside the client\'s transaction');
@@ -254,7 +262,7 @@ is(via_ok('naf_rw', $su, q{SELECT pg_backend_pid(), current_setting('mtcbind.fir
     'SET LOCAL does not leak to the next client on the same server connection');
 is(via_ok('naf_rw', $su, request('meter-4', '89441000000000000042')), 'bound|-|t',
     '... whose first use binds');
-$a->quit;
+$first->quit;
 
 # 3c. mtcbind.reason: a plain SET is recorded for someone else's change.
 my $l = session('naf_rw', 'loader');
@@ -289,14 +297,14 @@ is($events->("terminal_id = 'meter-9' AND event = 'bound'"), 'bound:naf_app:firs
 
 # 3e. request_key leaves nothing behind for the next client.
 my $fresh = $primary->safe_psql('postgres', $fresh_state_sql, extra_params => [ '-U', 'naf_app' ]);
-$a = session('naf_rw', 'naf_app');
-$pid = $a->query('SELECT pg_backend_pid()');
-is($a->query(request('meter-10', '89441000000000001016') . ';' . request('meter-10', '89441000000000001016')
+$first = session('naf_rw', 'naf_app');
+$pid = $first->query('SELECT pg_backend_pid()');
+is($first->query(request('meter-10', '89441000000000001016') . ';' . request('meter-10', '89441000000000001016')
       . ';' . request('thief-10', '89441000000000001016')
       . ";BEGIN;" . request('meter-10', '89441000000000001016') . ";ROLLBACK"),
     "bound|-|t\ngranted|-|t\nrejected|uicc_bound_elsewhere|f\ngranted|-|t",
     'one client: first use, re-key, refusal, a rolled back re-key');
-$a->query(q{SELECT * FROM mtcbind.request_key('\x00', 'b', '\x00', now(), 't', '89441000000000001016')});
+$first->query(q{SELECT * FROM mtcbind.request_key('\x00', 'b', '\x00', now(), 't', '89441000000000001016')});
 is(via_ok('naf_rw', 'naf_app', "SELECT pg_backend_pid(); $fresh_state_sql"), "$pid\n$fresh",
     'the next client on the same server connection sees the state of a fresh session');
 is(via_ok('naf_rw', 'ops', q{SELECT current_setting('mtcbind.reason')}), '',
@@ -312,11 +320,11 @@ is(via_ok('naf_rw', 'naf_app', request('meter-11', '89441000000000001024')), 'bo
     '... and its removal too');
 
 # 3g. SQL-level PREPARE belongs to the server connection, not the client.
-$a->query('PREPARE whoami AS SELECT current_user');
+$first->query('PREPARE whoami AS SELECT current_user');
 is(via_ok('naf_rw', 'naf_app', 'SELECT name FROM pg_prepared_statements; EXECUTE whoami'),
     "whoami\nnaf_app", 'PREPARE leaks: another client sees and executes it');
-$a->query('DEALLOCATE whoami');
-$a->quit;
+$first->query('DEALLOCATE whoami');
+$first->quit;
 
 # Protocol-level prepared statements (psycopg 3): pgbouncer 1.18 does not
 # track them, so two clients' statements meet on one server connection.
@@ -420,6 +428,12 @@ is(via_ok('naf_rw', 'naf_app', request('meter-12', '89441000000000001032', "imei
 $primary->wait_for_catchup($standby);
 is(via_ok('naf_ro', 'naf_app', request('meter-12', '89441000000000001032', "imei => '351234560000028'")),
     'granted|-|t', '... after which naf_ro serves its re-keys');
+via_ok('naf_rw', 'ops', q{SELECT mtcbind.authorize_transfer('89441000000000001032', 'meter-12b', reason => 'swap')});
+$primary->wait_for_catchup($standby);
+is(sqlstate(via('naf_ro', 'naf_app', request('meter-12b', '89441000000000001032'))), '25006',
+    'naf_ro: an authorised transfer fails with 25006');
+is(via_ok('naf_rw', 'naf_app', request('meter-12b', '89441000000000001032')), 'bound|-|t',
+    '... naf_rw moves the binding');
 is(sqlstate(via('naf_ro', 'naf_plain', request('meter-1', '89441000000000000018'))), '25006',
     'naf_ro: a role that logs key issues (the default) cannot re-key on the standby');
 
@@ -459,7 +473,8 @@ is(via_ok('naf_rw', 'naf_app', request('meter-1', '89441000000000000018')), 'rej
 
 # Where log_key_issue = off can come from.  connect_query runs as the pool's
 # non-superuser role: its SET of a superuser-only setting does not hold.
-my ($rc, $out, $err) = via('naf_ro_cq', 'naf_plain', request('meter-12', '89441000000000001032'));
+$primary->wait_for_catchup($standby);
+my ($rc, $out, $err) = via('naf_ro_cq', 'naf_plain', request('meter-12b', '89441000000000001032'));
 is(sqlstate($rc, $out, $err), '25006', 'connect_query cannot turn key logging off for a NAF role');
 like($err, qr/permission denied to set parameter "mtcbind.log_key_issue"/, '... PostgreSQL says why');
 # Connection options do not pass through pgbouncer.
