@@ -524,7 +524,8 @@ bind_candidates(Candidates *cand, Report *report)
 				continue;
 			}
 			if (earlier_line)
-				report_line(report, line, tid, icc, !n_card || n_dev ? "MB002" : "MB001",
+				report_line(report, line, tid, icc,
+							(!n_card || (n_dev && n_imei)) ? "MB002" : "MB001",
 							psprintf("its %s is also on an earlier line of this load",
 									 !n_card ? "UICC" : !n_dev ? "device" : !n_imei ? "IMEI" : "IMSI"));
 			else if (!n_card)

@@ -1,0 +1,98 @@
+--
+-- mtcbind.provision (1.1): the pairs of a SIM vendor's file, loaded into a
+-- table, bound in one statement; every line that cannot be bound is listed
+-- with its number, its SQLSTATE and why.  on_error: 'abort' binds all or
+-- nothing, 'skip' binds the good lines, 'report' binds nothing.
+--
+SET client_min_messages = warning;
+\set test_db regress_mtcbind_provision
+\i sql/include/own_database.sql
+
+SELECT mtcbind.bind('old-meter', '89441000000000000018') > 0 AS bound_before;
+SELECT mtcbind.block_uicc('89441000000000000042', 'stolen before delivery') > 0 AS blocked;
+
+-- The vendor's file, as COPY would load it: text columns, in file order.
+CREATE TABLE vendor_file (terminal_id text, iccid text, imei text, imeisv text, imsi text);
+INSERT INTO vendor_file VALUES
+    ('meter-1',   '89441000000000000026', '490154203237518', NULL, '001010000000001'),
+    ('meter-2',   '89441000000000000034', NULL, '3569380356438001', NULL),  -- IMEI from the IMEISV
+    ('meter-3',   '89441000000000000018', NULL, NULL, NULL),   -- card bound to old-meter
+    ('meter-4',   '8944100000000000002X', NULL, NULL, NULL),   -- not an ICCID
+    ('meter-5',   '89441000000000000026', NULL, NULL, NULL),   -- card of line 1 again
+    ('old-meter', '89441000000000000018', NULL, NULL, NULL),   -- bound like this already
+    ('meter-7',   '89441000000000000042', NULL, NULL, NULL),   -- blocked card
+    ('meter-8',   '89441000000000000059', '490154203237518', NULL, NULL), -- IMEI of line 1
+    ('',          '89441000000000000067', NULL, NULL, NULL),   -- no terminal_id
+    ('meter-10',  '89441000000000000075', '356938035643817', '4901542032375102', NULL), -- IMEISV of another IMEI
+    (NULL,        NULL, NULL, NULL, NULL);
+
+-- Rule: 'report' lists every bad line and binds nothing.
+SELECT line, terminal_id, iccid, sqlstate, problem
+  FROM mtcbind.provision('vendor_file', 'report') ORDER BY line;
+SELECT count(*) AS bindings_after_report FROM mtcbind.binding;
+
+-- Rule: 'abort' (the default) binds nothing when a line is bad, and says so
+-- in one error naming the first lines.
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file')$$);
+SELECT count(*) AS bindings_after_abort FROM mtcbind.binding;
+
+-- Rule: 'skip' binds the good lines, lists the rest; the audit has one
+-- 'bound' event per new binding, written for the whole statement, with the
+-- reason given and what the event's columns do not hold in its detail.
+SELECT line, sqlstate FROM mtcbind.provision('vendor_file', 'skip', 'vendor file 2026-11') ORDER BY line;
+SELECT terminal_id, iccid, imei, imeisv, imsi FROM mtcbind.binding ORDER BY binding_id;
+SELECT event, terminal_id, iccid, imei, imsi, reason, detail
+  FROM mtcbind.binding_event WHERE event = 'bound' ORDER BY event_id;
+
+-- Rule: a file that is all good binds with the default 'abort'; a line
+-- whose pair is bound to each other already is no error.
+CREATE TABLE vendor_file_2 (line int, terminal_id text, iccid mtcbind.iccid, note text);
+INSERT INTO vendor_file_2 VALUES (10, 'meter-11', '89441000000000000083', 'lot 7'),
+                                 (20, 'meter-1', '89441000000000000026', NULL),
+                                 (30, 'meter-12', '89441000000000000091', NULL);
+SELECT count(*) AS refused FROM mtcbind.provision('vendor_file_2');
+SELECT terminal_id, note FROM mtcbind.binding WHERE terminal_id IN ('meter-11', 'meter-12') ORDER BY 1;
+-- ... and a conflict makes 'abort' bind none of them
+INSERT INTO vendor_file_2 VALUES (40, 'meter-13', '89441000000000000109', NULL),
+                                 (50, 'meter-14', '89441000000000000083', NULL);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file_2')$$);
+SELECT count(*) AS meter_13_bound FROM mtcbind.binding WHERE terminal_id = 'meter-13';
+
+-- Rule: bad arguments and sources are errors that name what is wrong.
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file', 'sometimes')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision(NULL)$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file', NULL)$$);
+CREATE TABLE no_cards (terminal_id text);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('no_cards')$$);
+CREATE VIEW vendor_view AS SELECT terminal_id, iccid FROM vendor_file;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_view', 'report')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file', 'report', '   ')$$);
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file', 'report')$$);
+ROLLBACK;
+
+-- Rule: a member of mtcbind_admin (no superuser, no rights on the tables)
+-- provisions; the source is read with the caller's own rights, so a table
+-- the caller cannot read is refused, and a view's expressions run as the
+-- caller (current_user below is the caller, not the extension's owner).
+CREATE ROLE regress_loader LOGIN IN ROLE mtcbind_admin;
+CREATE ROLE regress_naf_only LOGIN IN ROLE mtcbind_naf;
+CREATE TABLE secret_file (terminal_id text, iccid text);
+INSERT INTO secret_file VALUES ('meter-20', '89441000000000000117');
+CREATE TABLE loader_file (line int, terminal_id text, iccid text);
+INSERT INTO loader_file VALUES (1, 'meter-21', '89441000000000000125');
+CREATE VIEW loader_view AS SELECT line, terminal_id, iccid, current_user::text AS note FROM loader_file;
+GRANT SELECT ON loader_file, loader_view TO regress_loader;
+SET ROLE regress_loader;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('secret_file')$$);
+SELECT count(*) AS refused FROM mtcbind.provision('loader_view');
+RESET ROLE;
+SELECT terminal_id, note, created_by = current_user AS by_session_user FROM mtcbind.binding WHERE terminal_id = 'meter-21';
+SET ROLE regress_naf_only;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('loader_file')$$);
+RESET ROLE;
+SELECT has_function_privilege('public', 'mtcbind.provision(regclass, text, text)', 'EXECUTE') AS public_may;
+
+\c :regress_db
+DROP DATABASE :"test_db";
+DROP ROLE regress_loader, regress_naf_only;
