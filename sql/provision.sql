@@ -55,7 +55,8 @@ SELECT terminal_id, note FROM mtcbind.binding WHERE terminal_id IN ('meter-11', 
 -- ... and a conflict makes 'abort' bind none of them
 INSERT INTO vendor_file_2 VALUES (40, 'meter-13', '89441000000000000109', NULL),
                                  (50, 'meter-14', '89441000000000000083', NULL);
-SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file_2')$$);
+SELECT regexp_replace(pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_file_2')$$),
+                      'binding \d+', 'binding N');
 SELECT count(*) AS meter_13_bound FROM mtcbind.binding WHERE terminal_id = 'meter-13';
 
 -- Rule: bad arguments and sources are errors that name what is wrong.

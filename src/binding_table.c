@@ -381,11 +381,14 @@ mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
 		"INSERT INTO mtcbind.binding_event"
 		" (event, binding_id, terminal_id, iccid, imei, imsi, reason, naf_id, detail)"
 		" SELECT 'bound', n.binding_id, n.terminal_id, n.iccid, n.imei, n.imsi, $1, $2,"
-		"  NULLIF(pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
+		"  CASE WHEN n.imeisv IS NOT NULL OR n.note IS NOT NULL"
+		"         OR n.terminal_appli_id OPERATOR(pg_catalog.<>) ''"
+		"         OR n.uicc_appli_id OPERATOR(pg_catalog.<>) ''"
+		"  THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
 		"    'imeisv', n.imeisv::pg_catalog.text,"
 		"    'terminal_appli_id', NULLIF(n.terminal_appli_id, ''),"
 		"    'uicc_appli_id', NULLIF(n.uicc_appli_id, ''),"
-		"    'note', n.note)), '{}'::pg_catalog.jsonb)"
+		"    'note', n.note)) END"
 		" FROM inserted n ORDER BY n.binding_id",
 		2, {ST_TEXT, ST_BYTEA}
 	};
