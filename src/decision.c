@@ -568,6 +568,16 @@ decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
 	store_binding_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
 	if (req->pair.has_imsi && !device.found)
 		store_binding_by_imsi(req->pair.imsi, &imsi_owner);
+
+	/*
+	 * Each statement sees what committed before it: a binding of this very
+	 * UICC that committed after the UICC was looked up (a concurrent request
+	 * for the same pair) is not "bound elsewhere".  Decide again, with the
+	 * UICC's holder in view.
+	 */
+	if ((device.found && device.iccid == req->pair.iccid) ||
+		(imsi_owner.found && imsi_owner.iccid == req->pair.iccid))
+		return false;
 	reason = conflict_reason(&req->pair, &no_uicc_holder, &device, &imsi_owner);
 	if (reason != REASON_NONE)
 	{
