@@ -64,11 +64,50 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 -- Rule: every SECURITY DEFINER function pins search_path to pg_catalog,
--- pg_temp, and is not executable by PUBLIC.
+-- pg_temp, and is not executable by PUBLIC.  request_key alone pins it in
+-- C around the SQL it runs (1.1: its fast path runs none); the rule after
+-- this one shows a hostile search_path does not reach that SQL.
 SELECT count(*) AS definer_functions,
        count(*) FILTER (WHERE proconfig[1] = 'search_path=pg_catalog, pg_temp') AS pinned,
-       count(*) FILTER (WHERE has_function_privilege('public', oid, 'EXECUTE')) AS public_exec
+       count(*) FILTER (WHERE has_function_privilege('public', oid, 'EXECUTE')) AS public_exec,
+       string_agg(proname, ', ') FILTER (WHERE proconfig IS NULL) AS pinned_in_c
   FROM pg_proc WHERE pronamespace = 'mtcbind'::regnamespace AND prosecdef;
+
+-- Rule: request_key's SQL (first use, recording an IMEI, a refusal, the
+-- key log, the policy) never resolves a name through the caller's
+-- search_path, even one that puts a schema before pg_catalog: operators
+-- and functions planted there for every mtcbind type are never called.
+CREATE SCHEMA regress_evil;
+CREATE TABLE regress_evil.calls (what text);
+DO $plant$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['mtcbind.imei', 'mtcbind.imeisv', 'mtcbind.iccid', 'mtcbind.imsi', 'text', 'bytea', 'bigint'] LOOP
+        EXECUTE format('CREATE FUNCTION regress_evil.spy(%s, %s) RETURNS boolean LANGUAGE plpgsql AS $f$
+            BEGIN INSERT INTO regress_evil.calls VALUES (%L || '' as '' || current_user); RETURN false; END $f$', t, t, t);
+        EXECUTE format('CREATE OPERATOR regress_evil.= (LEFTARG = %s, RIGHTARG = %s, FUNCTION = regress_evil.spy)', t, t);
+        EXECUTE format('CREATE OPERATOR regress_evil.<> (LEFTARG = %s, RIGHTARG = %s, FUNCTION = regress_evil.spy)', t, t);
+    END LOOP;
+END
+$plant$;
+SELECT mtcbind.set_policy('max_key_lifetime', '2 days', 'regress: reload the policy under a hostile path');
+SET search_path = regress_evil, pg_catalog, public;
+SELECT v.n, r.outcome, r.reason
+  FROM (VALUES (1, 'evil-1', '89441000000000000117', NULL, NULL, NULL),
+               (2, 'evil-1', '89441000000000000117', '356938035643809', '3569380356438001', '001010000000009'),
+               (3, 'evil-2', '89441000000000000117', NULL, NULL, NULL),
+               (4, 'evil-1', '89441000000000000117', '356938035643809', '3569380356438002', NULL))
+       AS v(n, term, card, imei, imeisv, imsi),
+       LATERAL mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+           'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+           now() + interval '1 day', v.term, v.card::mtcbind.iccid, v.imei::mtcbind.imei,
+           v.imeisv::mtcbind.imeisv, v.imsi::mtcbind.imsi) r
+ ORDER BY v.n;
+RESET search_path;
+SELECT count(*) AS planted_calls FROM regress_evil.calls;
+SELECT mtcbind.set_policy('max_key_lifetime', NULL, 'regress: done');
+DROP SCHEMA regress_evil CASCADE;
 
 -- Rule: a DBA's first ad hoc query works in a session whose search_path
 -- does not name mtcbind: the comparison operators live in pg_catalog, and

@@ -71,6 +71,7 @@ load_policy(void)
 	StoreArgs	args = {0};
 	StoredPolicy fresh;
 	uint64		n;
+	int			nest;
 
 	if (!callback_registered)
 	{
@@ -80,6 +81,8 @@ load_policy(void)
 	memset(&fresh, 0, sizeof(fresh));
 	fresh.relid = ext_catalog()->policy_rel;
 
+	/* request_key (the fast path) pins no search_path of its own */
+	nest = store_pin_search_path();
 	store_connect();
 	n = store_run(&st, &args, SPI_OK_SELECT);
 	for (uint64 i = 0; i < n; i++)
@@ -106,6 +109,7 @@ load_policy(void)
 		}
 	}
 	store_finish();
+	store_unpin_search_path(nest);
 
 	if (stored.first_use)
 		pfree(stored.first_use);

@@ -309,6 +309,13 @@ request_key(PG_FUNCTION_ARGS)
 		!bootstrap_expired_now(&req);
 	if (!issue_key)
 	{
+		/*
+		 * request_key's definition pins no search_path (the fast path runs
+		 * no SQL, and the pin would cost every call); the SQL of this path
+		 * runs with it pinned.
+		 */
+		int			nest = store_pin_search_path();
+
 		store_connect();
 		audit_context_begin();
 		audit_context_set_naf(req.naf_id, req.naf_id_len);
@@ -351,6 +358,7 @@ request_key(PG_FUNCTION_ARGS)
 		}
 		audit_context_clear();
 		store_finish();
+		store_unpin_search_path(nest);
 	}
 
 	stats_count_request(decision.outcome, decision.reason);

@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
@@ -116,6 +118,28 @@ store_execute(StoreStatement *st, StoreArgs *args, int expected_rc,
 	if (rc != expected_rc)
 		elog(ERROR, "mtcbind: statement failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/*
+ * See store.h.  What "SET search_path" on a function does, for code that
+ * runs SQL only on some of its paths: request_key's fast path runs none,
+ * and a function-level SET would cost it a GUC save and restore per call.
+ */
+int
+store_pin_search_path(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return nest;
+}
+
+void
+store_unpin_search_path(int nest)
+{
+	AtEOXact_GUC(true, nest);
 }
 
 /* See store.h. */

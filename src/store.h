@@ -70,6 +70,14 @@ extern bool result_int8(int column, int64 *value);
 extern char *result_text(int column);	/* NULL for SQL NULL */
 extern bool result_bool(int column);
 
+/*
+ * search_path = pg_catalog, pg_temp until unpinned (or the transaction or
+ * subtransaction ends in error): for SQL run by a function that does not
+ * pin it in its definition.
+ */
+extern int	store_pin_search_path(void);
+extern void store_unpin_search_path(int nest);
+
 /* SPI_connect / SPI_finish with errors raised on failure. */
 extern void store_connect(void);
 extern void store_finish(void);
