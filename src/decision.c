@@ -16,6 +16,8 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
+
 #include "access/xact.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
@@ -24,6 +26,7 @@
 
 #include "audit.h"
 #include "decision.h"
+#include "fastpath.h"
 #include "errcodes.h"
 #include "identifiers.h"
 
@@ -126,6 +129,35 @@ pair_block_identities(const PairIdentity *pair)
 	return ids;
 }
 
+/*
+ * Reads of a binding for the decision: through the unique index directly
+ * (fastpath.c), or by SPI when the table is not as expected.  Both see
+ * what committed before the read.
+ */
+static void
+read_by_iccid(int64 iccid, BindingRow *row)
+{
+	if (!fastpath_binding(FAST_BY_ICCID, Int64GetDatum(iccid), row))
+		store_binding_by_iccid(iccid, false, row);
+}
+
+/* The binding that holds a device, by terminal_id first, else by IMEI. */
+static void
+read_by_device(const char *terminal_id, bool has_imei, int64 imei, BindingRow *row)
+{
+	if (!fastpath_binding(FAST_BY_TERMINAL_ID, PointerGetDatum(cstring_to_text(terminal_id)), row) ||
+		(!row->found && has_imei &&
+		 !fastpath_binding(FAST_BY_IMEI, Int64GetDatum(imei), row)))
+		store_binding_by_device(terminal_id, has_imei, imei, row);
+}
+
+static void
+read_by_imsi(int64 imsi, BindingRow *row)
+{
+	if (!fastpath_binding(FAST_BY_IMSI, Int64GetDatum(imsi), row))
+		store_binding_by_imsi(imsi, row);
+}
+
 /* See decision.h. */
 PairMatch
 pair_compare(const PairIdentity *pair, const BindingRow *held, PairNews *news)
@@ -218,7 +250,7 @@ identity_owner(const PairIdentity *pair, const BindingRow *held,
 	if (pair->has_imei)
 	{
 		/* terminal_id "" matches no binding: look by IMEI alone */
-		store_binding_by_device("", true, pair->imei, owner);
+		read_by_device("", true, pair->imei, owner);
 		if (owner->found && owner->binding_id != held->binding_id)
 		{
 			*is_device = true;
@@ -228,7 +260,7 @@ identity_owner(const PairIdentity *pair, const BindingRow *held,
 	memset(owner, 0, sizeof(*owner));
 	if (pair->has_imsi)
 	{
-		store_binding_by_imsi(pair->imsi, owner);
+		read_by_imsi(pair->imsi, owner);
 		if (owner->found && owner->binding_id == held->binding_id)
 			memset(owner, 0, sizeof(*owner));
 	}
@@ -514,7 +546,7 @@ decide_foreign_uicc(const BindRequest *req, const BindingRow *held, Decision *de
 	OpenTransfer transfer;
 	Reason		reason;
 
-	store_binding_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
+	read_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
 	store_open_transfer(held->binding_id, &transfer);
 
 	if (transfer.found && !device.found &&
@@ -529,7 +561,7 @@ decide_foreign_uicc(const BindRequest *req, const BindingRow *held, Decision *de
 		{
 			BindingRow	owner;
 
-			store_binding_by_imsi(req->pair.imsi, &owner);
+			read_by_imsi(req->pair.imsi, &owner);
 			if (owner.found && owner.binding_id != held->binding_id)
 			{
 				*decision = refusal(REASON_IDENTITY_MISMATCH, 0, owner.binding_id);
@@ -565,9 +597,9 @@ decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
 	Reason		reason;
 	int64		binding_id;
 
-	store_binding_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
+	read_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
 	if (req->pair.has_imsi && !device.found)
-		store_binding_by_imsi(req->pair.imsi, &imsi_owner);
+		read_by_imsi(req->pair.imsi, &imsi_owner);
 
 	/*
 	 * Each statement sees what committed before it: a binding of this very
@@ -635,7 +667,7 @@ decide_request(const BindRequest *req)
 
 		CHECK_FOR_INTERRUPTS();
 		memset(&decision, 0, sizeof(decision));
-		store_binding_by_iccid(req->pair.iccid, false, &held);
+		read_by_iccid(req->pair.iccid, &held);
 		if (!held.found)
 			settled = decide_free_uicc(req, &decision, &unexplained);
 		else if (strcmp(held.terminal_id, req->pair.terminal_id) == 0)

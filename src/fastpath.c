@@ -4,7 +4,9 @@
  *		the traffic; with mtcbind.log_key_issue off it must cost no more
  *		than an indexed read.  So it reads the binding straight through the
  *		unique ICCID index, and falls back to the full decision (SPI) for
- *		anything but a plain match.
+ *		anything but a plain match.  The full decision reads bindings the
+ *		same way (by ICCID, terminal_id, IMEI or IMSI, since 1.1), so that
+ *		a first use or a logged grant spends its SPI statements on writes.
  *
  * Nothing is trusted from an earlier call but hints.  The table is locked
  * first, by OID with a check that the OID still names mtcbind.binding;
@@ -23,6 +25,9 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_opfamily.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "utils/builtins.h"
@@ -44,15 +49,24 @@ typedef enum FastColumn
 	COL_IMEISV,
 	COL_IMSI,
 	COL_BLOCKED,
+	COL_NOTE,
 	NUM_FAST_COLUMNS
 } FastColumn;
 
 static const char *const fast_column_names[NUM_FAST_COLUMNS] = {
-	"binding_id", "terminal_id", "iccid", "imei", "imeisv", "imsi", "blocked"
+	"binding_id", "terminal_id", "iccid", "imei", "imeisv", "imsi", "blocked", "note"
 };
 
 /* Hints from the last call: verified before every use. */
-static Oid	hint_index = InvalidOid;
+/* The column each kind of lookup goes through, and the index last used. */
+static const FastColumn key_column[NUM_FAST_KEYS] = {
+	COL_ICCID, COL_TERMINAL_ID, COL_IMEI, COL_IMSI
+};
+static Oid	hint_index[NUM_FAST_KEYS];
+
+/* The default btree family of each key column's type, per catalog generation. */
+static Oid	key_opfamily[NUM_FAST_KEYS];
+static uint64 key_opfamily_generation = 0;
 static AttrNumber hint_attnum[NUM_FAST_COLUMNS];
 
 /* The type each column must have in this database. */
@@ -75,6 +89,8 @@ expected_type(FastColumn col, const ExtCatalog *cat)
 			return cat->imsi_type;
 		case COL_BLOCKED:
 			return BOOLOID;
+		case COL_NOTE:
+			return TEXTOID;
 		case NUM_FAST_COLUMNS:
 			break;
 	}
@@ -125,42 +141,57 @@ resolve_columns(Relation rel, const ExtCatalog *cat)
  * the type's default operator family, so that int8 equality is the
  * type's equality.
  */
+static Oid
+default_btree_family(Oid type)
+{
+	Oid			opclass = GetDefaultOpClass(type, BTREE_AM_OID);
+
+	return OidIsValid(opclass) ? get_opclass_family(opclass) : InvalidOid;
+}
+
+/* The index must enforce uniqueness of the key column with its type's equality. */
 static bool
-index_is_usable(Relation index, const ExtCatalog *cat)
+index_is_usable(Relation index, FastKey key, const ExtCatalog *cat)
 {
 	Form_pg_index form = index->rd_index;
 
+	if (key_opfamily_generation != cat->generation)
+	{
+		for (int k = 0; k < NUM_FAST_KEYS; k++)
+			key_opfamily[k] = default_btree_family(expected_type(key_column[k], cat));
+		key_opfamily_generation = cat->generation;
+	}
 	return form->indisvalid && form->indisready && form->indislive &&
 		form->indisunique && form->indnkeyatts == 1 &&
-		form->indkey.values[0] == hint_attnum[COL_ICCID] &&
+		form->indkey.values[0] == hint_attnum[key_column[key]] &&
 		index->rd_rel->relam == BTREE_AM_OID &&
 		RelationGetIndexExpressions(index) == NIL &&
 		RelationGetIndexPredicate(index) == NIL &&
-		index->rd_opfamily[0] == cat->iccid_btree_opfamily;
+		index->rd_opfamily[0] == key_opfamily[key] &&
+		(key != FAST_BY_TERMINAL_ID || index->rd_indcollation[0] == DEFAULT_COLLATION_OID);
 }
 
-/* Opens the usable ICCID index of rel (locked), or returns NULL. */
 static Relation
-open_iccid_index(Relation rel, const ExtCatalog *cat)
+open_key_index(Relation rel, FastKey key, const ExtCatalog *cat)
 {
 	List	   *indexes = RelationGetIndexList(rel);
 	Relation	index;
 	ListCell   *lc;
 
-	if (OidIsValid(hint_index) && list_member_oid(indexes, hint_index))
+	if (OidIsValid(hint_index[key]) && list_member_oid(indexes, hint_index[key]))
 	{
-		index = index_open(hint_index, AccessShareLock);
-		if (index_is_usable(index, cat))
+		index = index_open(hint_index[key], AccessShareLock);
+		if (index_is_usable(index, key, cat))
 			return index;
 		index_close(index, AccessShareLock);
 	}
-	hint_index = InvalidOid;
+	hint_index[key] = InvalidOid;
 	foreach(lc, indexes)
 	{
 		index = index_open(lfirst_oid(lc), AccessShareLock);
-		if (index_is_usable(index, cat))
+		if (index_is_usable(index, key, cat))
 		{
-			hint_index = lfirst_oid(lc);
+			hint_index[key] = lfirst_oid(lc);
 			return index;
 		}
 		index_close(index, AccessShareLock);
@@ -168,7 +199,6 @@ open_iccid_index(Relation rel, const ExtCatalog *cat)
 	return NULL;
 }
 
-/* An identifier column of the slot: false when NULL. */
 static bool
 slot_ident(TupleTableSlot *slot, FastColumn col, int64 *value)
 {
@@ -194,11 +224,17 @@ slot_binding_row(TupleTableSlot *slot, BindingRow *row)
 	row->has_imeisv = slot_ident(slot, COL_IMEISV, &row->imeisv);
 	row->has_imsi = slot_ident(slot, COL_IMSI, &row->imsi);
 	row->blocked = DatumGetBool(slot_getattr(slot, hint_attnum[COL_BLOCKED], &isnull));
+	{
+		Datum		note = slot_getattr(slot, hint_attnum[COL_NOTE], &isnull);
+
+		row->note = isnull ? NULL : TextDatumGetCString(note);
+	}
 }
 
 /* See fastpath.h. */
+/* See fastpath.h. */
 bool
-fastpath_grant(const PairIdentity *pair, int64 *binding_id)
+fastpath_binding(FastKey key, Datum value, BindingRow *row)
 {
 	const ExtCatalog *cat = ext_catalog();
 	Relation	rel;
@@ -206,9 +242,9 @@ fastpath_grant(const PairIdentity *pair, int64 *binding_id)
 	Snapshot	snapshot;
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
-	ScanKeyData key;
-	bool		granted = false;
+	ScanKeyData scankey;
 
+	memset(row, 0, sizeof(*row));
 	if (!OidIsValid(cat->binding_rel))
 		return false;
 
@@ -220,7 +256,7 @@ fastpath_grant(const PairIdentity *pair, int64 *binding_id)
 		RelationGetNamespace(rel) != cat->namespace_oid ||
 		strcmp(RelationGetRelationName(rel), "binding") != 0 ||
 		!resolve_columns(rel, cat) ||
-		(index = open_iccid_index(rel, cat)) == NULL)
+		(index = open_key_index(rel, key, cat)) == NULL)
 	{
 		relation_close(rel, AccessShareLock);
 		return false;
@@ -229,34 +265,43 @@ fastpath_grant(const PairIdentity *pair, int64 *binding_id)
 	/*
 	 * See what earlier calls in this statement wrote, with a snapshot taken
 	 * now: under READ COMMITTED (the only level request_key runs at) that is
-	 * everything committed before this call.
+	 * everything committed before this call, as an SPI statement would see.
 	 */
 	CommandCounterIncrement();
 	snapshot = RegisterSnapshot(GetTransactionSnapshot());
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(pair->iccid));
+	if (key == FAST_BY_TERMINAL_ID)
+		ScanKeyEntryInitialize(&scankey, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   DEFAULT_COLLATION_OID, F_TEXTEQ, value);
+	else
+		ScanKeyInit(&scankey, 1, BTEqualStrategyNumber, F_INT8EQ, value);
 	scan = index_beginscan(rel, index, snapshot, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
+	index_rescan(scan, &scankey, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		BindingRow	row;
-		PairNews	news;
-
-		slot_binding_row(slot, &row);
-		if (!row.blocked && row.iccid == pair->iccid &&
-			strcmp(row.terminal_id, pair->terminal_id) == 0 &&
-			pair_compare(pair, &row, &news) == PAIR_SAME)
-		{
-			*binding_id = row.binding_id;
-			granted = true;
-		}
-	}
+		slot_binding_row(slot, row);
 
 	ExecDropSingleTupleTableSlot(slot);
 	index_endscan(scan);
 	UnregisterSnapshot(snapshot);
 	index_close(index, NoLock);
 	relation_close(rel, NoLock);
-	return granted;
+	return true;
+}
+
+/* See fastpath.h. */
+bool
+fastpath_grant(const PairIdentity *pair, int64 *binding_id)
+{
+	BindingRow	row;
+	PairNews	news;
+
+	if (!fastpath_binding(FAST_BY_ICCID, Int64GetDatum(pair->iccid), &row) || !row.found)
+		return false;
+	if (row.blocked || row.iccid != pair->iccid ||
+		strcmp(row.terminal_id, pair->terminal_id) != 0 ||
+		pair_compare(pair, &row, &news) != PAIR_SAME)
+		return false;
+	*binding_id = row.binding_id;
+	return true;
 }

@@ -7,6 +7,25 @@
 
 #include "decision.h"
 
+/* The unique columns a binding can be read by. */
+typedef enum FastKey
+{
+	FAST_BY_ICCID,
+	FAST_BY_TERMINAL_ID,
+	FAST_BY_IMEI,
+	FAST_BY_IMSI,
+	NUM_FAST_KEYS
+} FastKey;
+
+/*
+ * Reads the binding whose key column equals value (an int8 identifier, or
+ * a text Datum for terminal_id) through its unique index, with a fresh
+ * snapshot, as an SPI SELECT would; row->found tells whether there is one.
+ * False when the table or its index is not as expected: then the caller
+ * asks SPI.
+ */
+extern bool fastpath_binding(FastKey key, Datum value, BindingRow *row);
+
 /*
  * Grants a key to a pair that is bound to each other, not blocked, and
  * reports nothing new, reading one index entry; sets *binding_id.  False
