@@ -63,16 +63,22 @@ test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc -o $@ \
 		test/unit/kdf_test.c src/kdf.c -lcrypto
 
-.PHONY: demo test bench fuzz sanitize deb
+.PHONY: demo test bench bench-quick fuzz sanitize deb
 demo:
 	bash scripts/demo.sh
 
 test:
 	bash scripts/test.sh
 
+# Benchmarks (docs/performance.md): the KDF, then every request_key path
+# against its floor and the PL/pgSQL alternative, 1 to 16 clients, at scale.
 bench:
 	bash scripts/bench.sh
-	bash scripts/bench_binding.sh
+	bash scripts/bench/run.sh
+
+# A first look in a few minutes.
+bench-quick:
+	BENCH_QUICK=1 bash scripts/bench/run.sh
 
 # libFuzzer harnesses of test/fuzz/, each for FUZZ_SECONDS (default 5); needs clang.
 fuzz:

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(make gcc postgresql-15 postgresql-server-dev-15 postgresql-client-15
           libssl-dev openssl libipc-run-perl perl libpq-dev pkg-config clang libclang-rt-14-dev
           python3 python3-psycopg python3-psycopg2 libpostgresql-jdbc-java openjdk-17-jre-headless
-          dpkg-dev debhelper postgresql-server-dev-all pgbouncer)
+          dpkg-dev debhelper postgresql-server-dev-all pgbouncer gnuplot-nox)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

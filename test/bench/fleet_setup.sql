@@ -51,3 +51,21 @@ LANGUAGE sql AS $$
     SELECT 'dev-' || n, public.fleet_iccid(n), public.fleet_imei(n), public.fleet_imsi(n)
       FROM generate_series(first, last) n;
 $$;
+
+-- One request as the pgbench scripts make it, for pair (or new pair) n:
+-- kind first_use ('new-n'), rekey ('dev-n') or refusal ('thief-n', IMEI
+-- prefix 4).  Used for the probes and checks of run.sh, not for timing.
+CREATE FUNCTION public.fleet_request(kind text, n bigint,
+                                     OUT outcome text, OUT reason text, OUT ks_local bytea,
+                                     OUT rand_x bytea, OUT rand_y bytea)
+LANGUAGE sql VOLATILE AS $$
+    SELECT r.outcome, r.reason, r.ks_local, r.rand_x, r.rand_y
+      FROM mtcbind.request_key('\x6e61662e6578616d706c652e6f72670100000002'::bytea,
+                               'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.mnc001.mcc001.pub.3gppnetwork.org',
+                               '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'::bytea,
+                               now() + interval '1 day',
+                               CASE kind WHEN 'first_use' THEN 'new-' WHEN 'refusal' THEN 'thief-' ELSE 'dev-' END || n,
+                               public.fleet_iccid(n),
+                               imei => public.fleet_imei(n, CASE kind WHEN 'refusal' THEN '4' ELSE '3' END),
+                               imsi => public.fleet_imsi(n)) r
+$$;

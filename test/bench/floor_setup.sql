@@ -7,14 +7,15 @@
 --   1. floor_snapshot() and floor_capture() run around one probed call of a
 --      path, in the same transaction of a fresh connection, and record every
 --      row it inserted or updated in any table of schema mtcbind (found by
---      xmin, with the before-image of updated rows) and the statistics
---      counters of that transaction (pg_stat_xact_all_tables);
+--      xmin, with the before-image of updated rows), every row it only
+--      locked (found by xmax), and the statistics counters of that
+--      transaction (pg_stat_xact_all_tables);
 --   2. floor_make() copies every table a path wrote (LIKE ... INCLUDING ALL,
 --      so the indexes, defaults and CHECK constraints of the live catalog,
 --      not its triggers), with its current rows, giving id columns
 --      sequences of their own;
 --   3. floor_statement() writes the floor of a path: for each table, the same
---      number of rows, inserted or updated the same way, with the values the
+--      number of rows, locked (FOR UPDATE), inserted or updated the same way, with the values the
 --      probe saw; a value that was one of the request's identities becomes
 --      the same expression of pgbench's :n as in the path's script (so the
 --      floor's index entries land as scattered as the path's), a value equal
@@ -28,7 +29,7 @@ CREATE TABLE public.floor_probe_row (
     path   text NOT NULL,
     ord    integer NOT NULL,
     rel    regclass NOT NULL,
-    op     text NOT NULL CHECK (op IN ('insert', 'update')),
+    op     text NOT NULL CHECK (op IN ('insert', 'update', 'lock')),
     before jsonb,
     after  jsonb NOT NULL
 );
@@ -112,6 +113,16 @@ BEGIN
               FROM %s t LEFT JOIN floor_before b ON b.rel = %L::regclass AND %s
              WHERE t.xmin::text::bigint >= %s$q$,
             probe, probe, r, r, r, match, my_xid);
+        -- Rows it locked without changing them (SELECT ... FOR UPDATE): their
+        -- xmax is this transaction's.
+        EXECUTE format($q$
+            INSERT INTO public.floor_probe_row (path, ord, rel, op, before, after)
+            SELECT %L, (SELECT coalesce(max(p.ord), 0) FROM public.floor_probe_row p WHERE p.path = %L)
+                       + row_number() OVER (),
+                   %L::regclass, 'lock', to_jsonb(t), to_jsonb(t)
+              FROM %s t
+             WHERE t.xmin::text::bigint < %s AND t.xmax::text::bigint >= %s$q$,
+            probe, probe, r, r, my_xid, my_xid);
     END LOOP;
     INSERT INTO public.floor_probe_stat
     SELECT probe, s.relid::regclass, s.n_tup_ins, s.n_tup_upd, s.n_tup_hot_upd, s.n_tup_del
@@ -129,35 +140,48 @@ LANGUAGE sql STABLE AS $$
                                  (SELECT c.relname FROM pg_class c WHERE c.oid = r))
 $$;
 
+-- A plain copy of table src named public.<name>: LIKE ... INCLUDING ALL
+-- (columns, defaults, CHECK constraints, indexes; never triggers), its rows
+-- if with_rows, and a sequence of its own for every integer column whose
+-- default draws an id from mtcbind.
+CREATE FUNCTION public.floor_copy_table(src regclass, name text, with_rows boolean) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    c record;
+    seq text;
+BEGIN
+    EXECUTE format('CREATE TABLE public.%I (LIKE %s INCLUDING ALL)', name, src);
+    IF with_rows THEN
+        EXECUTE format('INSERT INTO public.%I SELECT * FROM %s', name, src);
+    END IF;
+    FOR c IN SELECT a.attname::text AS col
+               FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+              WHERE a.attrelid = ('public.' || quote_ident(name))::regclass
+                AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
+                AND pg_get_expr(d.adbin, d.adrelid) ~ '(nextval\(|mtcbind\.)' LOOP
+        seq := name || '_' || c.col || '_seq';
+        EXECUTE format('CREATE SEQUENCE public.%I', seq);
+        EXECUTE format('SELECT setval(%L, coalesce((SELECT max(%I) FROM public.%I), 0) + 1, false)',
+                       'public.' || quote_ident(seq), c.col, name);
+        EXECUTE format('ALTER TABLE public.%I ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
+                       name, c.col, 'public.' || quote_ident(seq));
+    END LOOP;
+    EXECUTE format('ANALYZE public.%I', name);
+END
+$$;
+
 -- Makes the floor copy of every table a probed path wrote, with its rows.
 CREATE FUNCTION public.floor_make() RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
     r regclass;
     t text;
-    c record;
-    seq text;
 BEGIN
     FOR r IN SELECT DISTINCT s.rel FROM public.floor_probe_stat s
              UNION SELECT DISTINCT p.rel FROM public.floor_probe_row p LOOP
         t := public.floor_name(r);
         CONTINUE WHEN to_regclass('public.' || quote_ident(t)) IS NOT NULL;
-        EXECUTE format('CREATE TABLE public.%I (LIKE %s INCLUDING ALL)', t, r);
-        EXECUTE format('INSERT INTO public.%I SELECT * FROM %s', t, r);
-        -- Integer columns whose default draws an id from mtcbind: a sequence of their own.
-        FOR c IN SELECT a.attname::text AS col
-                   FROM pg_attribute a JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-                  WHERE a.attrelid = ('public.' || quote_ident(t))::regclass
-                    AND a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype)
-                    AND pg_get_expr(d.adbin, d.adrelid) ~ '(nextval\(|mtcbind\.)' LOOP
-            seq := t || '_' || c.col || '_seq';
-            EXECUTE format('CREATE SEQUENCE public.%I', seq);
-            EXECUTE format('SELECT setval(%L, coalesce((SELECT max(%I) FROM public.%I), 0) + 1, false)',
-                           'public.' || quote_ident(seq), c.col, t);
-            EXECUTE format('ALTER TABLE public.%I ALTER COLUMN %I SET DEFAULT nextval(%L::regclass)',
-                           t, c.col, 'public.' || quote_ident(seq));
-        END LOOP;
-        EXECUTE format('ANALYZE public.%I', t);
+        PERFORM public.floor_copy_table(r, t, true);
         RETURN NEXT t;
     END LOOP;
 END
@@ -232,23 +256,24 @@ DECLARE
     m jsonb;
     notify text;
     result text;
+    locks text[] := '{}';
 BEGIN
-    -- Updates first (the row the rest refers to), then tables before
-    -- partitions, then in the order written.
+    -- Locks and updates first (the row the rest refers to), then tables
+    -- before partitions, then in the order written.
     FOR g IN SELECT p.rel, p.op, count(*) AS n, min(p.ord) AS first
                FROM public.floor_probe_row p
                JOIN pg_class cl ON cl.oid = p.rel
               WHERE p.path = probe
               GROUP BY p.rel, p.op, cl.relispartition
-              ORDER BY (p.op = 'update') DESC, cl.relispartition, min(p.ord) LOOP
+              ORDER BY (p.op = 'lock') DESC, (p.op = 'update') DESC, cl.relispartition, min(p.ord) LOOP
         k := k + 1;
         cte := 'w' || k;
         t := public.floor_name(g.rel);
-        IF g.op = 'update' THEN
+        IF g.op IN ('update', 'lock') THEN
             IF g.n <> 1 THEN
-                RAISE EXCEPTION 'path % updated % rows of %; the floor mirrors one', probe, g.n, g.rel;
+                RAISE EXCEPTION 'path %: % % rows of %; the floor mirrors one', probe, g.op, g.n, g.rel;
             END IF;
-            SELECT * INTO pr FROM public.floor_probe_row p WHERE p.path = probe AND p.rel = g.rel AND p.op = 'update';
+            SELECT * INTO pr FROM public.floor_probe_row p WHERE p.path = probe AND p.rel = g.rel AND p.op = g.op;
             -- Find the row as the path does: by the first request identity held
             -- in a column with a one-column unique index.
             where_col := NULL;
@@ -268,8 +293,15 @@ BEGIN
                 END IF;
             END LOOP;
             IF where_col IS NULL THEN
-                RAISE EXCEPTION 'path %: no request identity finds the updated row of %', probe, g.rel;
+                RAISE EXCEPTION 'path %: no request identity finds the row of % (%)', probe, g.rel, g.op;
             END IF;
+        END IF;
+        IF g.op = 'lock' THEN
+            bodies := bodies || format('SELECT * FROM public.%I WHERE %I = %s FOR UPDATE', t, where_col, where_expr);
+            names := names || cte;
+            locks := locks || cte;
+            anchors := anchors || jsonb_build_array(jsonb_build_object('cte', cte, 'row', pr.after));
+        ELSIF g.op = 'update' THEN
             sets := '{}';
             FOR c IN SELECT a.attname::text AS col, format_type(a.atttypid, a.atttypmod) AS typ, a.atttypid
                        FROM pg_attribute a
@@ -345,8 +377,33 @@ BEGIN
     FOR i IN 1 .. k LOOP
         result := result || CASE WHEN i > 1 THEN E',\n     ' ELSE '' END
                   || format(E'%s AS (%s%s)', names[i], bodies[i],
-                            CASE WHEN names[i] = ANY (used) THEN ' RETURNING *' ELSE '' END);
+                            CASE WHEN names[i] = ANY (used) AND NOT names[i] = ANY (locks) THEN ' RETURNING *' ELSE '' END);
     END LOOP;
-    RETURN result || E'\nSELECT ' || coalesce(notify, '1') || ';';
+    -- A SELECT ... FOR UPDATE in WITH runs only if read: the final SELECT reads it.
+    RETURN result || E'\nSELECT ' || coalesce(notify, '1')
+           || coalesce((SELECT string_agg(format(', (SELECT count(*) FROM %I)', l), '') FROM unnest(locks) l), '') || ';';
 END
+$$;
+
+-- The request identities of a probe of kind first_use, rekey or refusal for
+-- pair n, each with the expression of pgbench's :n that the path's script
+-- sends (test/bench/fleet_*.sql), ICCID first: the key an update finds its
+-- row by.  A refusal's event names the binding that holds the card: its id
+-- becomes :n (pair n is the n-th binding loaded, and no value repeats).
+CREATE FUNCTION public.floor_idmap(kind text, n bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_array(
+        jsonb_build_object('value', public.fleet_iccid(n)::text,
+                           'expr', $e$'8949' || lpad(:n::text, 14, '0') || :cd$e$),
+        jsonb_build_object('value', (CASE kind WHEN 'first_use' THEN 'new-' WHEN 'refusal' THEN 'thief-' ELSE 'dev-' END) || n,
+                           'expr', format('%L || :n', CASE kind WHEN 'first_use' THEN 'new-' WHEN 'refusal' THEN 'thief-' ELSE 'dev-' END)),
+        jsonb_build_object('value', public.fleet_imei(n, CASE kind WHEN 'refusal' THEN '4' ELSE '3' END)::text,
+                           'expr', format($e$%L || lpad(:n::text, 13, '0')$e$, CASE kind WHEN 'refusal' THEN '4' ELSE '3' END)),
+        jsonb_build_object('value', public.fleet_imsi(n)::text,
+                           'expr', $e$'00' || lpad(:n::text, 13, '0')$e$))
+        || CASE WHEN kind = 'refusal' THEN
+               (SELECT jsonb_build_array(jsonb_build_object('value', b.binding_id::text, 'expr', ':n',
+                                                            'column', 'binding_id'))
+                  FROM mtcbind.binding b WHERE b.iccid = public.fleet_iccid(n))
+           ELSE '[]' END
 $$;
