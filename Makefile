@@ -63,7 +63,7 @@ test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc -o $@ \
 		test/unit/kdf_test.c src/kdf.c -lcrypto
 
-.PHONY: demo test bench bench-quick fuzz sanitize deb
+.PHONY: demo test bench bench-quick fuzz sanitize deb citus-demo
 demo:
 	bash scripts/demo.sh
 
@@ -83,6 +83,11 @@ bench-quick:
 # libFuzzer harnesses of test/fuzz/, each for FUZZ_SECONDS (default 5); needs clang.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The scale-out trial on Citus (docs/scale-out.md); not CI.  CITUS_SRC: a
+# Citus source tree or git directory.
+citus-demo:
+	bash scripts/citus_demo.sh $(CITUS_SRC)
 
 # The Debian package postgresql-15-mtcbind, into build/deb/ (docs/packaging.md).
 deb:

@@ -16,14 +16,14 @@
 #include "uicc.h"
 #include "util.h"
 
-#define SIM_VERSION "1.0"
+#define SIM_VERSION "1.1"
 #define SIM_MIN_DEVICES 10
 #define SIM_MAX_DEVICES 200000
 #define SIM_MAX_CLIENTS 200
 #define SIM_NSCENARIOS 5		/* 1..5; 6 is the summary */
 
 /* The extension versions whose public SQL interface this simulator knows. */
-#define SIM_KNOWN_VERSIONS "1.0"
+#define SIM_KNOWN_VERSIONS "1.0 1.1"
 
 #define NAF_FQDN "naf.mtcbind-sim.example"
 #define TERMINAL_APPLI_ID "metering-app"

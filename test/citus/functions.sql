@@ -50,7 +50,7 @@ BEGIN
             DECLARE
                 holder text;
             BEGIN
-                served_by := inet_server_port();
+                served_by := current_setting('port')::integer;
                 BEGIN
                     binding_id := bind(p_terminal_id, p_iccid);
                     outcome := 'bound';
@@ -90,7 +90,7 @@ BEGIN
                 holder text;
                 is_blocked boolean;
             BEGIN
-                served_by := inet_server_port();
+                served_by := current_setting('port')::integer;
                 SELECT c.terminal_id, c.blocked INTO holder, is_blocked
                   FROM card_claim c WHERE c.iccid = p_iccid;
                 IF NOT FOUND OR holder <> p_terminal_id OR is_blocked THEN

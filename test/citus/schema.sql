@@ -77,7 +77,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A valid ICCID from a number: '8949' || 14 digits || Luhn check digit, as
--- test/bench/ makes them (bench_keying.sql computes the same in pgbench).
+-- test/bench/ makes them (bench_rekey.sql computes the same in pgbench).
 CREATE FUNCTION scaleout.iccid_of(n bigint) RETURNS mtcbind.iccid
 LANGUAGE sql IMMUTABLE AS $$
     WITH d AS (SELECT '8949' || lpad(n::text, 14, '0') AS body)
