@@ -118,6 +118,11 @@ BEGIN
 END
 $upgrade$;
 
+-- True when request_counts() has its counters (mtcbind was preloaded).
+CREATE FUNCTION mtcbind._counters_available() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mtcbind_counters_available'
+    LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+
 CREATE FUNCTION mtcbind.status(
     OUT bindings bigint,
     OUT blocklist_entries bigint,
@@ -128,29 +133,46 @@ CREATE FUNCTION mtcbind.status(
     OUT oldest_event_partition text,
     OUT counters_available boolean)
 RETURNS record
-LANGUAGE sql STABLE SECURITY DEFINER
+LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $status$
-    SELECT
-        -- the statistics system's live-row count: no scan of the table
-        pg_catalog.pg_stat_get_live_tuples('mtcbind.binding'::pg_catalog.regclass),
-        (SELECT pg_catalog.count(*) FROM mtcbind.blocklist),
-        (SELECT pg_catalog.count(*) FROM mtcbind.transfer_authorization t
-          WHERE t.used_at IS NULL AND t.revoked_at IS NULL
-            AND t.valid_until OPERATOR(pg_catalog.>) pg_catalog.now()),
-        (SELECT pg_catalog.count(*) FROM mtcbind.binding_event e
-          WHERE e.event OPERATOR(pg_catalog.=) 'rejected'
-            AND e.occurred_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 hour'::pg_catalog.interval)),
-        (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint
-           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p),
-        (SELECT pg_catalog.count(*)::integer
-           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
-          WHERE p.isleaf),
-        (SELECT pg_catalog.min(c.relname::text)
-           FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
-           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid
-          WHERE p.isleaf AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p'),
-        pg_catalog.current_setting('shared_preload_libraries') OPERATOR(pg_catalog.~) '(^|[ ,])mtcbind($|[ ,])'
+DECLARE
+    since timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) '1 hour'::pg_catalog.interval;
+BEGIN
+    -- The planner's estimate, scaled to the table's current size: no scan,
+    -- and right on a standby and after a crash (the statistics system's
+    -- live-row count is neither).
+    SELECT CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 OR c.relpages OPERATOR(pg_catalog.=) 0
+                THEN CASE WHEN pg_catalog.pg_relation_size(c.oid) OPERATOR(pg_catalog.<=) 1048576
+                          -- never analyzed yet: counted while small, else unknown
+                          THEN (SELECT pg_catalog.count(*) FROM mtcbind.binding) END
+                ELSE (c.reltuples OPERATOR(pg_catalog./) c.relpages
+                      OPERATOR(pg_catalog.*) (pg_catalog.pg_relation_size(c.oid)
+                                              OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::integer))::bigint
+           END
+      INTO bindings
+      FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'mtcbind.binding'::pg_catalog.regclass;
+    SELECT pg_catalog.count(*) INTO blocklist_entries FROM mtcbind.blocklist;
+    SELECT pg_catalog.count(*) INTO pending_transfers FROM mtcbind.transfer_authorization t
+     WHERE t.used_at IS NULL AND t.revoked_at IS NULL
+       AND t.valid_until OPERATOR(pg_catalog.>) pg_catalog.now();
+    -- The cutoff as a constant, so that the plan holds only the partitions
+    -- of the last hour (a year of day partitions would otherwise be planned
+    -- on every scrape), and there only the index of refusals.
+    EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.count(*) FROM mtcbind.binding_event e'
+        ' WHERE e.event OPERATOR(pg_catalog.=) ''rejected'' AND e.occurred_at OPERATOR(pg_catalog.>) %L::pg_catalog.timestamptz',
+        since)
+      INTO refusals_last_hour;
+    SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint,
+           (pg_catalog.count(*) FILTER (WHERE p.isleaf))::integer,
+           pg_catalog.min(c.relname::text) FILTER (WHERE p.isleaf AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p')
+      INTO event_log_bytes, event_partitions, oldest_event_partition
+      FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
+      JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid;
+    counters_available := mtcbind._counters_available();
+    RETURN;
+END
 $status$;
 
 COMMENT ON FUNCTION mtcbind.status() IS
@@ -158,6 +180,8 @@ COMMENT ON FUNCTION mtcbind.status() IS
 
 REVOKE ALL ON FUNCTION mtcbind.request_counts() FROM PUBLIC;
 REVOKE ALL ON FUNCTION mtcbind.status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION mtcbind._counters_available() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mtcbind._counters_available() TO mtcbind_admin, mtcbind_auditor;
 GRANT EXECUTE ON FUNCTION mtcbind.request_counts() TO mtcbind_admin, mtcbind_auditor;
 GRANT EXECUTE ON FUNCTION mtcbind.status() TO mtcbind_admin, mtcbind_auditor;
 

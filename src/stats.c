@@ -24,11 +24,13 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(mtcbind_request_counts);
+PG_FUNCTION_INFO_V1(mtcbind_counters_available);
 
 #define NOUTCOMES	(OUTCOME_REJECTED + 1)
 #define NREASONS	(REASON_DEVICE_BLOCKED + 1)
@@ -43,10 +45,24 @@ static SharedCounters *shared = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* This transaction's answers, not yet added. */
-static uint32 pending[NOUTCOMES][NREASONS];
-static bool pending_any = false;
-static bool callback_registered = false;
+/*
+ * This transaction's answers, not yet added: runs of equal answers, each
+ * with the subtransaction it was given in, so that a rollback to a
+ * savepoint takes its answers back.  A loop of a million requests in one
+ * statement is one run.
+ */
+typedef struct PendingRun
+{
+	SubTransactionId subid;
+	uint8		outcome;
+	uint8		reason;
+	uint32		count;
+} PendingRun;
+
+static PendingRun *pending = NULL;
+static int	npending = 0;
+static int	maxpending = 0;
+static bool callbacks_registered = false;
 
 static void
 stats_shmem_request(void)
@@ -88,36 +104,92 @@ stats_init(void)
 }
 
 static void
+forget_pending(void)
+{
+	npending = 0;
+}
+
+static void
 stats_xact_callback(XactEvent event, void *arg)
 {
-	if (!pending_any)
+	if (npending == 0)
 		return;
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT)
 	{
-		for (int o = 0; o < NOUTCOMES; o++)
-			for (int r = 0; r < NREASONS; r++)
-				if (pending[o][r] != 0)
-					pg_atomic_fetch_add_u64(&shared->requests[o][r], pending[o][r]);
+		for (int i = 0; i < npending; i++)
+			pg_atomic_fetch_add_u64(&shared->requests[pending[i].outcome][pending[i].reason],
+									pending[i].count);
+		forget_pending();
 	}
-	else if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+
+	/*
+	 * A prepared transaction may commit or roll back later, in another
+	 * session that knows nothing of these answers: they are not counted.
+	 */
+	else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+			 event == XACT_EVENT_PREPARE)
+		forget_pending();
+}
+
+/*
+ * Subtransaction ids grow within a transaction, and an open subtransaction
+ * holds every later one: a rollback to a savepoint takes back the answers
+ * given in it and after it.
+ */
+static void
+stats_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event != SUBXACT_EVENT_ABORT_SUB)
 		return;
-	memset(pending, 0, sizeof(pending));
-	pending_any = false;
+	while (npending > 0 && pending[npending - 1].subid >= mySubid)
+		npending--;
 }
 
 /* See stats.h. */
 void
 stats_count_request(Outcome outcome, Reason reason)
 {
+	SubTransactionId subid;
+	PendingRun *last;
+
 	if (shared == NULL)
 		return;
-	if (!callback_registered)
+	if (!callbacks_registered)
 	{
 		RegisterXactCallback(stats_xact_callback, NULL);
-		callback_registered = true;
+		RegisterSubXactCallback(stats_subxact_callback, NULL);
+		callbacks_registered = true;
 	}
-	pending[outcome][reason]++;
-	pending_any = true;
+	subid = GetCurrentSubTransactionId();
+	last = npending > 0 ? &pending[npending - 1] : NULL;
+	if (last && last->subid == subid && last->outcome == outcome &&
+		last->reason == reason && last->count < PG_UINT32_MAX)
+	{
+		last->count++;
+		return;
+	}
+	if (npending == maxpending)
+	{
+		int			grown = maxpending == 0 ? 16 : maxpending * 2;
+
+		pending = pending == NULL
+			? MemoryContextAlloc(TopMemoryContext, grown * sizeof(PendingRun))
+			: repalloc(pending, grown * sizeof(PendingRun));
+		maxpending = grown;
+	}
+	pending[npending].subid = subid;
+	pending[npending].outcome = (uint8) outcome;
+	pending[npending].reason = (uint8) reason;
+	pending[npending].count = 1;
+	npending++;
+}
+
+/* mtcbind._counters_available() RETURNS boolean: the counters exist. */
+Datum
+mtcbind_counters_available(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(shared != NULL);
 }
 
 /*
