@@ -66,7 +66,7 @@ if ls test/t/*.pl >/dev/null 2>&1; then
     tapdir="$log/tap"
     mkdir -p "$tapdir"
     cp -r test/t "$tapdir/t"
-    cp -r test/bench test/fuzz test/drivers README.md docs "$tapdir/" 2>/dev/null || true
+    cp -r test/bench test/fuzz test/drivers README.md docs monitoring "$tapdir/" 2>/dev/null || true
     chown -R postgres:postgres "$tapdir"
     runuser -u postgres -- env PATH="$PATH" PG_REGRESS=/usr/lib/postgresql/15/lib/pgxs/src/test/regress/pg_regress \
         PERL5LIB=/usr/lib/postgresql/15/lib/pgxs/src/test/perl \

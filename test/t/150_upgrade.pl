@@ -89,6 +89,14 @@ is($node->safe_psql('old', q{SELECT count(*) FROM mtcbind.binding_event WHERE te
    '1', '... with its bound event');
 is($node->safe_psql('old', q{SELECT sum(requests) FILTER (WHERE outcome = 'granted') FROM mtcbind.request_counts()}),
    '2', 'request_counts counts the grants since the server started (the 1.0 one too: same library)');
+# An answer rolled back to a savepoint, or with its transaction, is not counted.
+my $counted = q{SELECT sum(requests) FROM mtcbind.request_counts()};
+my $before_rollbacks = $node->safe_psql('old', $counted);
+$node->safe_psql('old', 'BEGIN; SAVEPOINT s; ' . $req->('meter-1', '89441000000000000018') . '; ROLLBACK TO s; COMMIT;');
+$node->safe_psql('old', 'BEGIN; ' . $req->('meter-1', '89441000000000000018') . '; ROLLBACK;');
+is($node->safe_psql('old', $counted), $before_rollbacks, 'answers rolled back (to a savepoint, or entirely) are not counted');
+$node->safe_psql('old', 'BEGIN; SAVEPOINT s; ' . $req->('meter-1', '89441000000000000018') . '; RELEASE s; ' . $req->('meter-1', '89441000000000000018') . '; COMMIT;');
+is($node->safe_psql('old', $counted), $before_rollbacks + 2, '... and answers committed through a released savepoint are');
 is($node->safe_psql('old', q{SELECT pending_transfers, blocklist_entries, refusals_last_hour, event_partitions FROM mtcbind.status()}),
    '0|1|1|4', 'status reads the upgraded tables (the refusal made under 1.0 included)');
 
