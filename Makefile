@@ -63,7 +63,7 @@ test/unit/kdf_test: test/unit/kdf_test.c src/kdf.c src/kdf.h
 	$(CC) -std=c99 -O2 -Wall -Wextra -Werror -Isrc -o $@ \
 		test/unit/kdf_test.c src/kdf.c -lcrypto
 
-.PHONY: demo test bench bench-quick fuzz sanitize deb citus-demo
+.PHONY: demo test bench bench-quick fuzz sanitize deb citus-demo ha-demo
 demo:
 	bash scripts/demo.sh
 
@@ -83,6 +83,11 @@ bench-quick:
 # libFuzzer harnesses of test/fuzz/, each for FUZZ_SECONDS (default 5); needs clang.
 fuzz:
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# pg_auto_failover on one machine: monitor, primary, synchronous standby,
+# failover and crash under NAF load (docs/operations.md).  Not CI.
+ha-demo:
+	bash scripts/ha_demo.sh
 
 # The scale-out trial on Citus (docs/scale-out.md); not CI.  CITUS_SRC: a
 # Citus source tree or git directory.

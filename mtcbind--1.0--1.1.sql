@@ -141,17 +141,19 @@ DECLARE
 BEGIN
     -- The planner's estimate, scaled to the table's current size: no scan,
     -- and right on a standby and after a crash (the statistics system's
-    -- live-row count is neither).
-    SELECT CASE WHEN c.reltuples OPERATOR(pg_catalog.<) 0 OR c.relpages OPERATOR(pg_catalog.=) 0
-                THEN CASE WHEN pg_catalog.pg_relation_size(c.oid) OPERATOR(pg_catalog.<=) 1048576
-                          -- never analyzed yet: counted while small, else unknown
-                          THEN (SELECT pg_catalog.count(*) FROM mtcbind.binding) END
-                ELSE (c.reltuples OPERATOR(pg_catalog./) c.relpages
+    -- live-row count is neither).  A table never analyzed yet is counted
+    -- while it is small (under 1 MB), else unknown (NULL).
+    SELECT CASE WHEN c.reltuples OPERATOR(pg_catalog.>=) 0 AND c.relpages OPERATOR(pg_catalog.>) 0
+                THEN (c.reltuples OPERATOR(pg_catalog./) c.relpages
                       OPERATOR(pg_catalog.*) (pg_catalog.pg_relation_size(c.oid)
                                               OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::integer))::bigint
            END
       INTO bindings
       FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) 'mtcbind.binding'::pg_catalog.regclass;
+    IF bindings IS NULL
+       AND pg_catalog.pg_relation_size('mtcbind.binding'::pg_catalog.regclass) OPERATOR(pg_catalog.<=) 1048576 THEN
+        SELECT pg_catalog.count(*) INTO bindings FROM mtcbind.binding;
+    END IF;
     SELECT pg_catalog.count(*) INTO blocklist_entries FROM mtcbind.blocklist;
     SELECT pg_catalog.count(*) INTO pending_transfers FROM mtcbind.transfer_authorization t
      WHERE t.used_at IS NULL AND t.revoked_at IS NULL

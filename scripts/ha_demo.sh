@@ -50,6 +50,7 @@ tmp=$(mktemp -d /tmp/mtcbind-ha.XXXXXX)
 chown postgres:postgres "$tmp"
 declare -A group=()          # node name -> process group of its `pg_autoctl run`
 client_pid=
+drill_pid=
 
 # pg_autoctl keeps its configuration and state under the XDG directories:
 # here, inside the temporary directory.
@@ -66,6 +67,7 @@ cleanup() {
     set +e
     trap - EXIT INT TERM
     [ -n "$client_pid" ] && kill "$client_pid" 2>/dev/null && wait "$client_pid" 2>/dev/null
+    [ -n "$drill_pid" ] && kill "$drill_pid" 2>/dev/null && wait "$drill_pid" 2>/dev/null
     for n in node2 node1 monitor; do
         group_alive "$n" && as_pg timeout 60 pg_autoctl stop --pgdata "$tmp/$n" >/dev/null 2>&1
     done
@@ -101,6 +103,7 @@ start_run() {
         XDG_DATA_HOME="$tmp/xdg/data" XDG_RUNTIME_DIR="$tmp/xdg/run" PATH="$bindir:/usr/bin:/bin" \
         pg_autoctl run --pgdata "$tmp/$n" >>"$tmp/$n.log" 2>&1 </dev/null) &
     group[$n]=$!
+    disown "$!"               # no job notice from bash when it is killed on purpose
 }
 
 monitor_sql() {
@@ -143,7 +146,14 @@ create_node() {
     as_pg pg_autoctl create postgres --pgdata "$tmp/$n" --pgport "${port[$n]}" --hostname localhost \
         --name "$n" --dbname naf --monitor "$monitor_uri" --auth trust --ssl-self-signed \
         >>"$tmp/$n.log" 2>&1 || fail_with_log "create postgres $n" "$tmp/$n.log"
-    grep -q "^shared_buffers = '128MB'" "$tmp/$n/postgresql.conf" || echo "shared_buffers = '128MB'" >>"$tmp/$n/postgresql.conf"
+    # Settings of our own go after pg_autoctl's include (the first line of
+    # postgresql.conf), which they override; node2 inherits node1's file
+    # through pg_basebackup.  mtcbind in shared_preload_libraries is optional
+    # (its request counters); pg_autoctl's own list is pg_stat_statements.
+    if ! grep -q "^# ha_demo" "$tmp/$n/postgresql.conf"; then
+        printf '%s\n' "# ha_demo" "shared_buffers = '128MB'" \
+            "shared_preload_libraries = 'pg_stat_statements,mtcbind'" >>"$tmp/$n/postgresql.conf"
+    fi
     start_run "$n"
 }
 create_node node1
@@ -171,7 +181,7 @@ ALTER ROLE naf_app SET log_min_error_statement = 'panic';
 ALTER ROLE naf_app SET log_parameter_max_length_on_error = 0;
 SQL
 say "primary :${port[node1]}"
-psql_on -h localhost -p "${port[node1]}" -d naf -c "SHOW synchronous_standby_names" \
+psql_on -h localhost -p "${port[node1]}" -d naf -c "SHOW shared_preload_libraries" -c "SHOW synchronous_standby_names" \
     -c "SELECT application_name, state, sync_state FROM pg_stat_replication" | sed 's/^/    /'
 sleep 1
 say "standby :${port[node2]}"
@@ -191,8 +201,8 @@ request() {     # request TERMINAL_ID ICCID
 section "before any failover: meter-ha-1 and its card are bound on first use"
 request meter-ha-1 89441000000000000018
 
-section "NAF load: test/ha/naf_load.py, 4 front-end connections"
-/usr/bin/python3 test/ha/naf_load.py "$naf_dsn" "$admin_dsn" "$tmp/stop" 4 40 &
+section "NAF load: test/ha/naf_load.py, 6 front-end connections"
+/usr/bin/python3 test/ha/naf_load.py load "$naf_dsn" "$admin_dsn" "$tmp/stop" 6 50 &
 client_pid=$!
 sleep 8
 
@@ -214,22 +224,44 @@ say "the monitor's failure detection (defaults):"
 monitor_sql "SELECT name || ' = ' || setting || coalesce(' ' || unit, '') FROM pg_settings
               WHERE name LIKE 'pgautofailover.%' AND (name LIKE '%health_check%' OR name LIKE '%timeout%')
               ORDER BY name" | sed 's/^/    /'
+# A drill for the case the load rarely hits: a commit that reached the standby
+# but whose answer never reached the NAF.  Replay on the standby is paused and
+# the drill's session waits for remote_apply, so its first use is committed on
+# the primary and flushed on the standby, but not answered, when the crash comes.
+say "drill: pausing WAL replay on $standby; a first use whose session waits for remote_apply"
+psql_on -q -h localhost -p "${port[$standby]}" -d naf -c "SELECT pg_wal_replay_pause()" >/dev/null
+/usr/bin/python3 test/ha/naf_load.py drill "$naf_dsn" "$admin_dsn" meter-drill-1 89441000000000000034 &
+drill_pid=$!
+for _ in $(seq 1 50); do
+    waiting=$(psql_on -At -h localhost -p "${port[$primary]}" -d naf -c \
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'naf-drill' AND wait_event = 'SyncRep'")
+    [ "$waiting" -gt 0 ] && break
+    sleep 0.2
+done
+say "drill: $waiting drill session on $primary committed locally and waiting for the standby to apply it"
 say "killing $primary (process group ${group[$primary]}, port ${port[$primary]})"
 t0=$(date +%s)
 kill -KILL -- "-${group[$primary]}"
-wait "${group[$primary]}" 2>/dev/null || true
+while kill -0 "${group[$primary]}" 2>/dev/null; do sleep 0.1; done
 group[$primary]=
+psql_on -q -h localhost -p "${port[$standby]}" -d naf -c "SELECT pg_wal_replay_resume()" >/dev/null
+say "drill: replay resumed on $standby, which has the drill's commit on disk"
 wait_states "$standby:(wait_primary|primary)/(wait_primary|primary)" 180
 say "$standby promoted by the monitor $(( $(date +%s) - t0 )) s after the crash"
 show_state
+drill_rc=0
+wait "$drill_pid" || drill_rc=$?
+drill_pid=
 sleep 5
 
 section "the crashed node comes back: pg_autoctl run rejoins it as a standby (pg_rewind if needed)"
 t0=$(date +%s)
+logged=$(wc -l <"$tmp/$primary.log")
 start_run "$primary"
 wait_states "(^| )$primary:secondary/secondary( |$)" 180
 wait_states "$standby:primary/primary" 60
-say "$primary is a synchronous standby again after $(( $(date +%s) - t0 )) s"
+say "$primary is a synchronous standby again after $(( $(date +%s) - t0 )) s; its pg_autoctl said:"
+tail -n +"$((logged + 1))" "$tmp/$primary.log" | grep -E 'FSM transition|pg_rewind' | cut -c1-150 | sed "s/^/    /"
 show_state
 psql_on -h localhost -p "${port[$standby]}" -d naf -c "SHOW synchronous_standby_names" | sed 's/^/    /'
 sleep 5
@@ -248,5 +280,11 @@ request meter-ha-2 89441000000000000026
 say "meter-ha-1's card in another device: rejected"
 request tracker-666 89441000000000000018
 
-section "done in $(( $(date +%s) - started )) s; load client exit status $client_rc"
-exit "$client_rc"
+if [ "$(psql_on -At "$admin_dsn" -c "SELECT to_regprocedure('mtcbind.request_counts()') IS NOT NULL")" = t ]; then
+    say "the new primary's request counters (shared memory of this server, counted since it started):"
+    psql_on "$admin_dsn" -c "SELECT inet_server_port() AS server, outcome, reason, requests
+                               FROM mtcbind.request_counts() ORDER BY 2, 3" | sed 's/^/    /'
+fi
+
+section "done in $(( $(date +%s) - started )) s; load client exit status $client_rc, drill $drill_rc"
+[ "$client_rc" -eq 0 ] && [ "$drill_rc" -eq 0 ]

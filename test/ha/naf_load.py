@@ -22,9 +22,11 @@ What a front end must do on failover is all in NafConnection.request_key:
 Every key answered is checked against the device's own derivation from the
 RANDs in the answer (TS 33.110 Ks_local, docs/kdf.md), in Python.
 
-Usage: naf_load.py CONNINFO ADMIN_CONNINFO STOPFILE [WORKERS] [RATE_PER_WORKER]
-Runs until STOPFILE exists, then checks on the primary that every binding
-it was told about is there, and prints a summary.
+Usage: naf_load.py load CONNINFO ADMIN_CONNINFO STOPFILE [WORKERS] [RATE_PER_WORKER]
+         runs until STOPFILE exists, then checks on the primary that every
+         binding it was told about is there, and prints a summary
+       naf_load.py drill CONNINFO ADMIN_CONNINFO TERMINAL_ID ICCID
+         one first use whose session waits for remote_apply (see drill_main)
 """
 import base64
 import datetime
@@ -107,9 +109,9 @@ class Stats:
 class NafConnection:
     """One front-end connection: reconnects, retries, reports."""
 
-    def __init__(self, conninfo, worker, stats):
+    def __init__(self, name, conninfo, stats):
+        self.name = name
         self.conninfo = conninfo
-        self.worker = worker
         self.stats = stats
         self.conn = None
         self.port = None
@@ -118,7 +120,7 @@ class NafConnection:
         self.conn = psycopg.connect(self.conninfo, autocommit=True)
         self.port = self.conn.info.port
 
-    def _drop(self):
+    def close(self):
         if self.conn is not None:
             try:
                 self.conn.close()
@@ -139,7 +141,7 @@ class NafConnection:
         unknown = False
         started = time.monotonic()
         failed_at = None
-        old_port = self.port
+        lost_port = self.port
         attempts = 0
         while True:
             attempts += 1
@@ -157,48 +159,84 @@ class NafConnection:
                 first_line = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 if failed_at is None:
                     failed_at = time.monotonic()
+                    lost_port = self.port
                 if sent and broken and not unknown:
                     unknown = True
                     with self.stats.lock:
                         self.stats.unknown_commits += 1
-                    say("worker %d: %s %s/%s on :%s: connection lost mid-call, COMMIT UNKNOWN (%s)"
-                        % (self.worker, label, terminal_id, iccid, old_port, first_line))
+                    say("%s: %s %s/%s on :%s: connection lost during the call, COMMIT UNKNOWN (%s)"
+                        % (self.name, label, terminal_id, iccid, lost_port, first_line))
                 elif sent and not broken:
                     with self.stats.lock:
                         self.stats.retried_definite += 1
-                    say("worker %d: %s on :%s refused with %s, nothing committed (%s)"
-                        % (self.worker, label, self.port, state, first_line))
-                self._drop()
+                    say("%s: %s on :%s refused with %s, nothing committed (%s)"
+                        % (self.name, label, self.port, state, first_line))
+                self.close()
                 if time.monotonic() - started > RETRY_BUDGET:
                     with self.stats.lock:
                         self.stats.gave_up += 1
-                    say("worker %d: gave up after %.0f s (a front end answers 503 here)"
-                        % (self.worker, RETRY_BUDGET))
+                    say("%s: gave up after %.0f s (a front end answers 503 here)"
+                        % (self.name, RETRY_BUDGET))
                     return None, unknown, None
                 time.sleep(min(0.1 * attempts, 1.0))
                 continue
             if failed_at is not None:
                 gap = time.monotonic() - failed_at
                 with self.stats.lock:
-                    self.stats.outages.append((self.worker, gap, old_port, self.port))
-                say("worker %d: answered by :%s after %.1f s and %d attempts without a read-write server"
-                    % (self.worker, self.port, gap, attempts - 1))
+                    self.stats.outages.append((self.name, gap, lost_port, self.port))
+                say("%s: answered by :%s after %.1f s and %d attempts without a read-write server"
+                    % (self.name, self.port, gap, attempts - 1))
             device_key = None
             if row[3] is not None:
                 device_key = device_ks_local(ks_int_naf, b_tid, iccid, terminal_id, row[4], row[5])
             return row, unknown, device_key
 
 
+def judge(naf, stats, pair, label, expected, row, unknown, device_key):
+    """Checks one answer as the device would see it; reports a retried one."""
+    outcome, _, binding_id, ks_local, _, _, _ = row
+    stats.answer(outcome, naf.port)
+    if unknown and label == "first use":
+        expected = ("bound", "granted")     # 'granted' if the lost attempt had bound the pair
+    if outcome not in expected:
+        with stats.lock:
+            stats.unexpected += 1
+        say("%s: UNEXPECTED %s for %s %s/%s" % (naf.name, outcome, label, pair[0], pair[1]))
+    if ks_local is not None:
+        # The device derives its key from the RANDs of this answer: the NAF
+        # must hand it this answer's Ks_local, never one of a lost attempt.
+        with stats.lock:
+            stats.keys_checked += 1
+            if ks_local != device_key:
+                stats.keys_bad += 1
+    if unknown:
+        with stats.lock:
+            stats.unknown_resolved[outcome] = stats.unknown_resolved.get(outcome, 0) + 1
+            stats.examples.append((pair[1], pair[0], label, outcome,
+                                   datetime.datetime.now(datetime.timezone.utc)))
+        if label == "first use":
+            why = ("the lost attempt had committed and bound the pair; this answer's fresh key is the one to use"
+                   if outcome == "granted" else
+                   "the lost attempt had not committed; the retry bound the pair")
+        elif ks_local is not None:
+            why = "the same decision again, with a fresh key"
+        else:
+            why = "refused again; had the lost attempt committed, the refusal is now recorded twice"
+        say("%s: retried %s %s/%s on :%s -> %s, binding %s (%s)"
+            % (naf.name, label, pair[0], pair[1], naf.port, outcome, binding_id, why))
+    return outcome
+
+
 def worker_main(index, conninfo, stats, stop, rate, acked, acked_lock):
     rnd = random.Random(index)
-    naf = NafConnection(conninfo, index, stats)
+    naf = NafConnection("worker %d" % index, conninfo, stats)
     fleet = []                  # (terminal_id, iccid) it was told are bound
     next_device = 0
     thieves = 0
     pause = 1.0 / rate
     while not stop.is_set():
         roll = rnd.random()
-        if not fleet or roll < 0.35:
+        if not fleet or roll < 0.45:
             next_device += 1
             pair = ("meter-%d-%05d" % (index, next_device),
                     luhn_complete("8944%02d%013d" % (index, next_device)))
@@ -213,53 +251,55 @@ def worker_main(index, conninfo, stats, stop, rate, acked, acked_lock):
         try:
             row, unknown, device_key = naf.request_key(pair[0], pair[1], label)
         except psycopg.Error as e:
-            say("worker %d: %s failed for good: %s" % (index, label, e))
+            say("%s: %s failed for good: %s" % (naf.name, label, e))
             with stats.lock:
                 stats.unexpected += 1
             continue
         if row is None:
             continue
-        outcome, reason, binding_id, ks_local, rand_x, rand_y, _ = row
-        stats.answer(outcome, naf.port)
-        if unknown and label == "first use":
-            # The lost attempt bound the pair if the retry is 'granted'.
-            expected = ("bound", "granted")
-        if outcome not in expected:
-            with stats.lock:
-                stats.unexpected += 1
-            say("worker %d: UNEXPECTED %s for %s %s/%s" % (index, outcome, label, pair[0], pair[1]))
-        if ks_local is not None:
-            # The device derives its key from the RANDs of this answer: the
-            # NAF must hand it this answer's Ks_local, never one of a lost attempt.
-            with stats.lock:
-                stats.keys_checked += 1
-                if ks_local != device_key:
-                    stats.keys_bad += 1
+        outcome = judge(naf, stats, pair, label, expected, row, unknown, device_key)
         if outcome in ("bound", "granted") and label == "first use":
             fleet.append(pair)
             with acked_lock:
                 acked.append(pair)
-        if unknown:
-            with stats.lock:
-                stats.unknown_resolved[outcome] = stats.unknown_resolved.get(outcome, 0) + 1
-                stats.examples.append((pair[1], pair[0], label, outcome))
-            if label == "first use":
-                why = ("the lost attempt had committed: the pair was bound by it, the retry got a fresh key"
-                       if outcome == "granted" else
-                       "the lost attempt had not committed: the retry bound the pair")
-            else:
-                why = "the same decision again, with a fresh key" if ks_local is not None \
-                    else "refused again (the refusal is recorded once more)"
-            say("worker %d: retried %s %s/%s on :%s -> %s, binding %s (%s)"
-                % (index, label, pair[0], pair[1], naf.port, outcome, binding_id, why))
         time.sleep(pause)
-    naf._drop()
+    naf.close()
+
+
+def drill_main(conninfo, admin_conninfo, terminal_id, iccid):
+    """One first use whose answer is held back until the standby has applied
+    its commit (synchronous_commit = remote_apply for this session; the
+    script pauses replay on the standby), so that a crash of the primary
+    loses the answer of a commit that the new primary has."""
+    stats = Stats()
+    naf = NafConnection("drill", conninfo + " application_name=naf-drill options='-c synchronous_commit=remote_apply'", stats)
+    say("drill: first use %s/%s; its session waits until the standby has applied the commit"
+        % (terminal_id, iccid))
+    row, unknown, device_key = naf.request_key(terminal_id, iccid, "first use")
+    naf.close()
+    if row is None:
+        sys.exit(1)
+    outcome = judge(naf, stats, (terminal_id, iccid), "first use", ("bound",), row, unknown, device_key)
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        hist = conn.execute(
+            """SELECT string_agg(event || ' ' || to_char(occurred_at, 'HH24:MI:SS.MS'), ', ' ORDER BY event_id)
+                 FROM mtcbind.binding_event WHERE iccid = %s::mtcbind.iccid AND terminal_id = %s""",
+            (iccid, terminal_id)).fetchone()[0]
+        say("drill: events of %s/%s on :%s: %s" % (terminal_id, iccid, conn.info.port, hist))
+    ok = unknown and outcome == "granted" and stats.keys_bad == 0 and stats.unexpected == 0
+    say("drill: %s" % ("as expected: commit unknown, retried, granted with a key the device derives too"
+                       if ok else "NOT as expected"))
+    sys.exit(0 if ok else 1)
 
 
 def main():
-    conninfo, admin_conninfo, stopfile = sys.argv[1:4]
-    workers = int(sys.argv[4]) if len(sys.argv) > 4 else 4
-    rate = float(sys.argv[5]) if len(sys.argv) > 5 else 40.0
+    if len(sys.argv) == 6 and sys.argv[1] == "drill":
+        drill_main(*sys.argv[2:6])
+    if len(sys.argv) < 5 or sys.argv[1] != "load":
+        sys.exit(__doc__)
+    conninfo, admin_conninfo, stopfile = sys.argv[2:5]
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 else 4
+    rate = float(sys.argv[6]) if len(sys.argv) > 6 else 40.0
     stats = Stats()
     stop = threading.Event()
     acked, acked_lock = [], threading.Lock()
@@ -295,7 +335,7 @@ def main():
            or "none"))
     say("calls refused on a live connection (nothing committed) and retried: %d" % s.retried_definite)
     for w, gap, a, b in s.outages:
-        say("  worker %d: no read-write server for %.1f s (:%s -> :%s)" % (w, gap, a, b))
+        say("  %s: no read-write server for %.1f s (:%s -> :%s)" % (w, gap, a, b))
     say("unexpected answers: %d, requests given up: %d" % (s.unexpected, s.gave_up))
 
     # The check a DBA would make: every binding a device was told about is on the primary.
@@ -308,12 +348,19 @@ def main():
             (terms, cards)).fetchone()[0]
         say("on the primary :%s now: %d of the %d bindings the devices were told about, %d missing"
             % (conn.info.port, present, len(acked), len(acked) - present))
-        for iccid, terminal_id, label, outcome in s.examples[:4]:
+        # The audit trail of the requests that were retried, up to the retry's answer:
+        # first uses first, as they are the ones where the lost attempt matters.
+        for iccid, terminal_id, label, outcome, answered_at in sorted(
+                s.examples, key=lambda e: e[2] != "first use")[:6]:
             hist = conn.execute(
                 """SELECT string_agg(event || ' ' || to_char(occurred_at, 'HH24:MI:SS.MS'), ', ' ORDER BY event_id)
-                     FROM mtcbind.binding_event WHERE iccid = %s::mtcbind.iccid AND terminal_id = %s""",
-                (iccid, terminal_id)).fetchone()[0]
-            say("  events of %s/%s (%s, retry answered %s): %s" % (terminal_id, iccid, label, outcome, hist))
+                     FROM (SELECT event_id, event, occurred_at FROM mtcbind.binding_event
+                            WHERE iccid = %s::mtcbind.iccid AND terminal_id = %s
+                              AND occurred_at <= %s::timestamptz + interval '50 ms'
+                            ORDER BY event_id DESC LIMIT 3) last""",
+                (iccid, terminal_id, answered_at)).fetchone()[0]
+            say("  last events of %s/%s (%s, retry answered %s): %s"
+                % (terminal_id, iccid, label, outcome, hist))
     ok = s.unexpected == 0 and s.keys_bad == 0 and s.gave_up == 0 and present == len(acked)
     sys.exit(0 if ok else 1)
 

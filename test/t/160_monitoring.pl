@@ -243,6 +243,7 @@ $sql->(q{
     INSERT INTO mtcbind.binding_event (occurred_at, event, terminal_id)
     SELECT clock_timestamp(), 'key_issued', 'filler-' || g FROM generate_series(1, 20000) g;
     ANALYZE mtcbind.binding_event;
+    ANALYZE mtcbind.binding;
 });
 my $today = $sql->(q{SELECT tableoid::regclass::text FROM mtcbind.binding_event WHERE terminal_id = 'filler-1'});
 $today =~ s/^mtcbind\.//;
@@ -256,9 +257,9 @@ $today =~ s/^mtcbind\.//;
 is($out, $refusals, 'status() counts the same refusals among 20 000 other events');
 like($err, qr/Index (Only )?Scan using ${today}_rejected_idx on $today\b/, "today's refusals are read through $today\_rejected_idx");
 unlike($err, qr/Seq Scan on $today\b/, "today's partition is not scanned");
-like($err, qr/Subplans Removed: 1\b/, 'older day partitions are pruned when the plan starts');
+like($err, qr/occurred_at > '[^']+'::timestamp with time zone/, 'the cutoff is a constant, so older day partitions are pruned when planning');
 unlike($err, qr/\b$past\b/, "... $past among them");
-unlike($err, qr/ on binding\b(?!_)/, 'no binding is read: the count is the statistics system\'s');
+unlike($err, qr/ on binding\b(?!_)/, 'no binding is read: the count is the planner\'s estimate, scaled to the table\'s size');
 
 # --- without shared_preload_libraries --------------------------------------
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "''");
