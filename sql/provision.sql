@@ -50,8 +50,20 @@ CREATE TABLE vendor_file_2 (line int, terminal_id text, iccid mtcbind.iccid, not
 INSERT INTO vendor_file_2 VALUES (10, 'meter-11', '89441000000000000083', 'lot 7'),
                                  (20, 'meter-1', '89441000000000000026', NULL),
                                  (30, 'meter-12', '89441000000000000091', NULL);
+SET mtcbind.reason = 'lot 7 from the vendor';
 SELECT count(*) AS refused FROM mtcbind.provision('vendor_file_2');
+RESET mtcbind.reason;
 SELECT terminal_id, note FROM mtcbind.binding WHERE terminal_id IN ('meter-11', 'meter-12') ORDER BY 1;
+-- ... the session's mtcbind.reason is the events' reason when none is given
+SELECT terminal_id, reason FROM mtcbind.binding_event
+ WHERE event = 'bound' AND terminal_id IN ('meter-11', 'meter-12') ORDER BY 1;
+-- Rule: a line for a pair bound already, but with another IMEI than the
+-- binding records, is refused as bind() refuses it, not skipped.
+CREATE TABLE vendor_file_3 (terminal_id text, iccid text, imei text);
+INSERT INTO vendor_file_3 VALUES ('meter-1', '89441000000000000026', '356938035643817'),
+                                 ('meter-1', '89441000000000000026', '490154203237518');
+SELECT line, sqlstate, regexp_replace(problem, 'binding \d+', 'binding N') AS problem
+  FROM mtcbind.provision('vendor_file_3', 'report');
 -- ... and a conflict makes 'abort' bind none of them
 INSERT INTO vendor_file_2 VALUES (40, 'meter-13', '89441000000000000109', NULL),
                                  (50, 'meter-14', '89441000000000000083', NULL);

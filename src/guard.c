@@ -368,7 +368,7 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 						   bindings ? "yes" : "none", blocks ? "yes" : "none",
 						   events ? "yes" : "none"),
 				 change == CHANGE_DROP_OWNED ?
-				 errhint("To remove the role, first REASSIGN OWNED BY it TO another superuser. To drop mtcbind with its data, export it first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session.") :
-				 errhint("Export the data first (docs/dba-guide.md, \"Removing mtcbind\"), then SET mtcbind.allow_drop_with_data = on in this session and run it again.")));
+				 errhint("To remove the role, first REASSIGN OWNED BY it TO another superuser. To drop mtcbind with its data, export it first (docs/dba-guide.md, \"Removing mtcbind\"), then, in one transaction, SET LOCAL mtcbind.allow_drop_with_data = on and drop it.") :
+				 errhint("Export the data first (docs/dba-guide.md, \"Removing mtcbind\"), then run it again in a transaction after SET LOCAL mtcbind.allow_drop_with_data = on.")));
 	PG_RETURN_NULL();
 }

@@ -92,6 +92,7 @@ typedef struct Tally
 	int64		bound;
 	int64		already;		/* lines whose pair was bound to each other already */
 	int64		refused;
+	int			first_sqlstate; /* of the first refused line: the error's */
 	StringInfoData first_refusals;	/* for the error of 'abort' */
 } Tally;
 
@@ -137,6 +138,9 @@ report_line(Report *report, int64 line, const char *terminal_id, const char *icc
 	values[4] = CStringGetTextDatum(problem);
 	tuplestore_putvalues(report->store, report->desc, values, nulls);
 
+	if (report->tally.refused == 0)
+		report->tally.first_sqlstate = MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2],
+													 sqlstate[3], sqlstate[4]);
 	if (report->tally.refused < ABORT_DETAIL_LINES)
 		appendStringInfo(&report->tally.first_refusals, "%sline %lld: %s",
 						 report->tally.refused > 0 ? "; " : "", (long long) line, problem);
@@ -537,7 +541,9 @@ bind_candidates(Candidates *cand, Report *report)
 				"SELECT s.line, s.terminal_id, s.iccid::pg_catalog.text,"
 				"       bt.binding_id, bc.binding_id, bi.binding_id, bs.binding_id,"
 				"       COALESCE(bc.binding_id, bt.binding_id, bi.binding_id, bs.binding_id)"
-				"         IN (SELECT m FROM mine)"
+				"         IN (SELECT m FROM mine),"
+				"       (s.imei IS NULL OR bt.imei OPERATOR(pg_catalog.=) s.imei)"
+				"       AND (s.imsi IS NULL OR bt.imsi OPERATOR(pg_catalog.=) s.imsi)"
 				"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 				"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
 				"       AS s(line, terminal_id, iccid, imei, imsi)"
@@ -564,13 +570,23 @@ bind_candidates(Candidates *cand, Report *report)
 			int64		by_imsi = DatumGetInt64(SPI_getbinval(t, d, 7, &n_imsi));
 			bool		mine = DatumGetBool(SPI_getbinval(t, d, 8, &n_mine));
 			bool		earlier_line = !n_mine && mine;
+			bool		n_same;
+			bool		same_ids = DatumGetBool(SPI_getbinval(t, d, 9, &n_same));
 			char	   *tid = SPI_getvalue(t, d, 2);
 			char	   *icc = SPI_getvalue(t, d, 3);
 
 			if (!n_dev && !n_card && card == dev && !earlier_line)
 			{
-				/* bound to each other before the load: nothing to do */
-				report->tally.already++;
+				if (!n_same && same_ids)
+				{
+					/* bound to each other before the load: nothing to do */
+					report->tally.already++;
+					continue;
+				}
+				/* as bind() refuses it: another IMEI or IMSI than recorded */
+				report_line(report, line, tid, icc, "MB001",
+							psprintf("the pair is bound already (binding %lld) with another IMEI or IMSI",
+									 (long long) dev));
 				continue;
 			}
 			if (earlier_line)
@@ -658,8 +674,11 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 						   SECURITY_RESTRICTED_OPERATION);
 	PG_TRY();
 	{
+		/* the call's reason, else the session's mtcbind.reason */
+		const char *why = reason != NULL ? reason : audit_current_reason();
+
 		audit_context_begin();
-		audit_context_set_reason(reason);
+		audit_context_set_reason(why);
 		if (on_error == ON_ERROR_REPORT)
 		{
 			MemoryContext outer = CurrentMemoryContext;
@@ -702,8 +721,8 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 
 	if (on_error == ON_ERROR_ABORT && report.tally.refused > 0)
 		ereport(ERROR,
-				(errcode(ERRCODE_UNIQUE_VIOLATION),
-				 errmsg("%lld of the source's lines conflict with bindings; nothing was bound",
+				(errcode(report.tally.first_sqlstate),
+				 errmsg("%lld of the source's lines cannot be bound; nothing was bound",
 						(long long) report.tally.refused),
 				 errdetail("%s%s", report.tally.first_refusals.data,
 						   report.tally.refused > ABORT_DETAIL_LINES ? "; ..." : ""),
