@@ -197,3 +197,18 @@ GRANT EXECUTE ON FUNCTION mtcbind.status() TO mtcbind_admin, mtcbind_auditor;
 ALTER FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, mtcbind.iccid,
                                    mtcbind.imei, mtcbind.imeisv, mtcbind.imsi, text, text)
     RESET search_path;
+
+------------------------------------------------------------------------------
+-- Key bookkeeping without index churn.  Every logged key issue updates its
+-- binding's last_key_at and key_count, columns no index covers; with room
+-- left on each page the update is a heap-only tuple (HOT) and writes no
+-- index entry.  At fillfactor 100 (the default) a full page made every
+-- such update insert into all five unique indexes.  Pages written from now
+-- on keep 20% free; VACUUM FULL or CLUSTER applies it to existing pages.
+--
+-- mtcbind.binding_lock_order only takes a lock (no SQL, no privilege
+-- needed): it runs as the caller, without a SET, which saved and restored
+-- every setting on every statement that writes bindings.
+------------------------------------------------------------------------------
+ALTER TABLE mtcbind.binding SET (fillfactor = 80);
+ALTER FUNCTION mtcbind.binding_lock_order() SECURITY INVOKER RESET search_path;
