@@ -936,6 +936,22 @@ SELECT count(*) FILTER (WHERE e::text LIKE '%SECRET-BTID%') AS events_with_btid,
 --
 -- End: the server is still answering, and the tables are as they should be.
 --
+-- Rule (1.1): a NAF_Id must end in a Ua security protocol identifier whose
+-- organisation octet is assigned (TS 33.220 Annex H): a text FQDN bound as
+-- bytea, as a driver does with an untyped string, is refused instead of
+-- giving a key the device cannot derive; every assigned organisation works.
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key('naf.example.org', 'b@bsf.example.org',
+    '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', now() + interval '1 day',
+    'meter-naf', '89441000000000000117')$$) AS text_fqdn;
+SELECT o AS organisation, r.outcome
+  FROM unnest(ARRAY['\x0100000002', '\x0200000000', '\x0300000001', '\x0400000000', '\xff00000000']::bytea[]) o,
+       LATERAL mtcbind.request_key(mtcbind.naf_id('naf.example.org', o), 'b@bsf.example.org',
+           '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', now() + interval '1 day',
+           'meter-naf', '89441000000000000117') r;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0000000000'),
+    'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+    now() + interval '1 day', 'meter-naf', '89441000000000000117')$$) AS organisation_0;
+
 SELECT item, n FROM pg_temp.state() ORDER BY item COLLATE "C";
 SELECT 'edge cases done' AS done;
 

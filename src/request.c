@@ -143,6 +143,24 @@ read_request(FunctionCallInfo fcinfo, KeyRequest *req, Secrets *secrets)
 				 errmsg("naf_id does not start with a UTF-8 FQDN"),
 				 errdetail("A NAF_Id is the NAF's FQDN in UTF-8 followed by the %d-octet Ua security protocol identifier; mtcbind.naf_id builds one.",
 						   MTCBIND_UA_PROTOCOL_LEN)));
+
+	/*
+	 * The organisation octet of the Ua security protocol identifier (TS
+	 * 33.220 Annex H): 3GPP, 3GPP2, OMA, GSMA, or 0xFF.  A NAF_Id sent as
+	 * text (the FQDN alone, bound as bytea) ends in letters, and would give
+	 * a key the device cannot derive.
+	 */
+	{
+		unsigned char org = (unsigned char) VARDATA_ANY(naf_id)[VARSIZE_ANY_EXHDR(naf_id) - MTCBIND_UA_PROTOCOL_LEN];
+
+		if (!((org >= 0x01 && org <= 0x04) || org == 0xFF))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("naf_id does not end with a Ua security protocol identifier"),
+					 errdetail("Its last %d octets must be one (TS 33.220 Annex H); their first octet, 0x%02x, names no organisation.",
+							   MTCBIND_UA_PROTOCOL_LEN, org),
+					 errhint("Build the NAF_Id with mtcbind.naf_id(fqdn, ua_protocol), or pass bytes: a text FQDN alone is not a NAF_Id.")));
+	}
 	req->naf_id = VARDATA_ANY(naf_id);
 	req->naf_id_len = VARSIZE_ANY_EXHDR(naf_id);
 
