@@ -36,6 +36,7 @@
 #include "audit.h"
 #include "blocks.h"
 #include "catalog.h"
+#include "decision.h"
 #include "errcodes.h"
 #include "identifiers.h"
 #include "identifiers_core.h"
@@ -389,48 +390,56 @@ array_of(ArrayBuildState *state, Oid type)
  * UNIQUE constraint is it undone and ON CONFLICT DO NOTHING used, with
  * RETURNING so that the caller can tell which lines went in.
  */
+typedef struct InsertStep
+{
+	Oid		   *types;
+	Datum	   *values;
+	char	   *nulls;
+	uint64		inserted;
+} InsertStep;
+
+static bool
+plain_insert_step(void *arg)
+{
+	InsertStep *s = (InsertStep *) arg;
+
+	if (SPI_execute_with_args(INSERT_CANDIDATES, 10, s->types, s->values, s->nulls, false, 0)
+		!= SPI_OK_INSERT)
+		elog(ERROR, "mtcbind: could not insert the bindings");
+	s->inserted = SPI_processed;
+	return true;				/* keep it */
+}
+
 static uint64
 insert_candidates(Oid *types, Datum *values, char *nulls)
 {
-	MemoryContext outer = CurrentMemoryContext;
-	ResourceOwner owner_before = CurrentResourceOwner;
-	volatile bool clean = true;
-	volatile uint64 inserted = 0;
+	InsertStep	step = {types, values, nulls, 0};
+	bool		completed;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(outer);
-	PG_TRY();
-	{
-		if (SPI_execute_with_args(INSERT_CANDIDATES, 10, types, values, nulls, false, 0)
-			!= SPI_OK_INSERT)
-			elog(ERROR, "mtcbind: could not insert the bindings");
-		inserted = SPI_processed;
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(outer);
-		CurrentResourceOwner = owner_before;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(outer);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(outer);
-		CurrentResourceOwner = owner_before;
-		if (edata->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		clean = false;
-	}
-	PG_END_TRY();
-	if (clean)
-		return inserted;
+	if (run_guarded(plain_insert_step, &step, &completed))
+		return step.inserted;
 	if (SPI_execute_with_args(INSERT_CANDIDATES " ON CONFLICT DO NOTHING RETURNING b.binding_id",
 							  10, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "mtcbind: could not insert the bindings");
 	return SPI_processed;
+}
+
+static void bind_candidates(Candidates *cand, Report *report);
+
+typedef struct DryRunStep
+{
+	Candidates *cand;
+	Report	   *report;
+} DryRunStep;
+
+/* A dry run: the insert finds the conflicts, then is undone. */
+static bool
+dry_run_step(void *arg)
+{
+	DryRunStep *s = (DryRunStep *) arg;
+
+	bind_candidates(s->cand, s->report);
+	return false;				/* undo it */
 }
 
 /*
@@ -681,32 +690,11 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 		audit_context_set_reason(why);
 		if (on_error == ON_ERROR_REPORT)
 		{
-			MemoryContext outer = CurrentMemoryContext;
-			ResourceOwner owner_before = CurrentResourceOwner;
+			DryRunStep	step = {&cand, &report};
+			bool		completed;
 
-			/* a dry run: the insert finds the conflicts, then is undone */
-			BeginInternalSubTransaction(NULL);
-			MemoryContextSwitchTo(outer);
-			PG_TRY();
-			{
-				bind_candidates(&cand, &report);
-			}
-			PG_CATCH();
-			{
-				ErrorData  *edata;
-
-				MemoryContextSwitchTo(outer);
-				edata = CopyErrorData();
-				FlushErrorState();
-				RollbackAndReleaseCurrentSubTransaction();
-				MemoryContextSwitchTo(outer);
-				CurrentResourceOwner = owner_before;
-				ReThrowError(edata);
-			}
-			PG_END_TRY();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(outer);
-			CurrentResourceOwner = owner_before;
+			if (!run_guarded(dry_run_step, &step, &completed))
+				elog(ERROR, "mtcbind: the dry run met a unique violation it could not attribute");
 			report.tally.bound = 0;
 		}
 		else
