@@ -161,11 +161,9 @@ BEGIN
     -- The cutoff as a constant, so that the plan holds only the partitions
     -- of the last hour (a year of day partitions would otherwise be planned
     -- on every scrape), and there only the index of refusals.
-    EXECUTE pg_catalog.format(
-        'SELECT pg_catalog.count(*) FROM mtcbind.binding_event e'
-        ' WHERE e.event OPERATOR(pg_catalog.=) ''rejected'' AND e.occurred_at OPERATOR(pg_catalog.>) %L::pg_catalog.timestamptz',
-        since)
-      INTO refusals_last_hour;
+    EXECUTE 'SELECT pg_catalog.count(*) FROM mtcbind.binding_event e'
+            ' WHERE e.event OPERATOR(pg_catalog.=) ''rejected'' AND e.occurred_at OPERATOR(pg_catalog.>) $1'
+      INTO refusals_last_hour USING since;
     SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint,
            (pg_catalog.count(*) FILTER (WHERE p.isleaf))::integer,
            pg_catalog.min(c.relname::text) FILTER (WHERE p.isleaf AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p')

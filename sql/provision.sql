@@ -92,17 +92,59 @@ CREATE ROLE regress_loader LOGIN IN ROLE mtcbind_admin;
 CREATE ROLE regress_naf_only LOGIN IN ROLE mtcbind_naf;
 CREATE TABLE secret_file (terminal_id text, iccid text);
 INSERT INTO secret_file VALUES ('meter-20', '89441000000000000117');
-CREATE TABLE loader_file (line int, terminal_id text, iccid text);
-INSERT INTO loader_file VALUES (1, 'meter-21', '89441000000000000125');
-CREATE VIEW loader_view AS SELECT line, terminal_id, iccid, current_user::text AS note FROM loader_file;
-GRANT SELECT ON loader_file, loader_view TO regress_loader;
+CREATE TABLE others_file (line int, terminal_id text, iccid text);
+INSERT INTO others_file VALUES (1, 'meter-20', '89441000000000000117');
+GRANT SELECT ON others_file TO regress_loader;
 SET ROLE regress_loader;
 SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('secret_file')$$);
+-- ... and a relation it may read but does not own: its owner's code (views,
+-- policies) would run with the caller's rights
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('others_file')$$);
+CREATE TEMP TABLE loader_file (line int, terminal_id text, iccid text);
+INSERT INTO loader_file VALUES (1, 'meter-21', '89441000000000000125');
+CREATE TEMP VIEW loader_view AS SELECT line, terminal_id, iccid, current_user::text AS note FROM loader_file;
 SELECT count(*) AS refused FROM mtcbind.provision('loader_view');
 RESET ROLE;
 SELECT terminal_id, note, created_by = current_user AS by_session_user FROM mtcbind.binding WHERE terminal_id = 'meter-21';
+
+-- Rule: nothing the source's code does to the session reaches the write,
+-- which runs as the table's owner: a view that sets search_path to a schema
+-- holding an operator of its owner's is read, and the operator is never
+-- called by mtcbind's statements (it would record who called it).
+CREATE SCHEMA regress_loader_s AUTHORIZATION regress_loader;
+SET ROLE regress_loader;
+CREATE TABLE regress_loader_s.calls (who text);
+CREATE FUNCTION regress_loader_s.eq(bigint, bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO regress_loader_s.calls VALUES (current_user);
+    RETURN pg_catalog.int8eq($1, $2);
+END $$;
+CREATE OPERATOR regress_loader_s.= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = regress_loader_s.eq);
+CREATE FUNCTION regress_loader_s.path() RETURNS text LANGUAGE sql
+    AS $$ SELECT pg_catalog.set_config('search_path', 'regress_loader_s, pg_catalog', false) $$;
+CREATE TABLE regress_loader_s.src (line int, terminal_id text, iccid text);
+-- two lines for one card: the conflict lookup runs
+INSERT INTO regress_loader_s.src VALUES (1, 'meter-30', '89441000000000000133'),
+                                        (2, 'meter-31', '89441000000000000133');
+CREATE VIEW regress_loader_s.v AS SELECT line, terminal_id, iccid, regress_loader_s.path() AS note
+    FROM regress_loader_s.src;
+SELECT line, sqlstate FROM mtcbind.provision('regress_loader_s.v', 'skip');
+SHOW search_path;
+RESET ROLE;
+SELECT count(*) AS planted_operator_calls FROM regress_loader_s.calls;
+SELECT rolsuper AS loader_is_superuser FROM pg_roles WHERE rolname = 'regress_loader';
+
+-- Rule: repeated line numbers (and a blocked card among them) are reported
+-- line by line; every row is bound or reported, none is lost.
+CREATE TEMP TABLE repeated (line int, terminal_id text, iccid text);
+INSERT INTO repeated VALUES (5, 'meter-40', '89441000000000000042'),   -- the blocked card
+                            (5, 'meter-41', '89441000000000000141'),
+                            (6, 'meter-42', '89441000000000000158');
+SELECT line, terminal_id, sqlstate FROM mtcbind.provision('repeated', 'skip') ORDER BY line, terminal_id;
+SELECT terminal_id FROM mtcbind.binding WHERE terminal_id IN ('meter-40', 'meter-41', 'meter-42') ORDER BY 1;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision(999999::regclass)$$);
 SET ROLE regress_naf_only;
-SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('loader_file')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('secret_file')$$);
 RESET ROLE;
 SELECT has_function_privilege('public', 'mtcbind.provision(regclass, text, text)', 'EXECUTE') AS public_may;
 

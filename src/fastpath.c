@@ -49,12 +49,11 @@ typedef enum FastColumn
 	COL_IMEISV,
 	COL_IMSI,
 	COL_BLOCKED,
-	COL_NOTE,
 	NUM_FAST_COLUMNS
 } FastColumn;
 
 static const char *const fast_column_names[NUM_FAST_COLUMNS] = {
-	"binding_id", "terminal_id", "iccid", "imei", "imeisv", "imsi", "blocked", "note"
+	"binding_id", "terminal_id", "iccid", "imei", "imeisv", "imsi", "blocked"
 };
 
 /* Hints from the last call: verified before every use. */
@@ -89,8 +88,6 @@ expected_type(FastColumn col, const ExtCatalog *cat)
 			return cat->imsi_type;
 		case COL_BLOCKED:
 			return BOOLOID;
-		case COL_NOTE:
-			return TEXTOID;
 		case NUM_FAST_COLUMNS:
 			break;
 	}
@@ -224,11 +221,7 @@ slot_binding_row(TupleTableSlot *slot, BindingRow *row)
 	row->has_imeisv = slot_ident(slot, COL_IMEISV, &row->imeisv);
 	row->has_imsi = slot_ident(slot, COL_IMSI, &row->imsi);
 	row->blocked = DatumGetBool(slot_getattr(slot, hint_attnum[COL_BLOCKED], &isnull));
-	{
-		Datum		note = slot_getattr(slot, hint_attnum[COL_NOTE], &isnull);
-
-		row->note = isnull ? NULL : TextDatumGetCString(note);
-	}
+	/* row->note stays NULL: no decision of request_key reads it */
 }
 
 /* See fastpath.h. */

@@ -20,7 +20,8 @@ typedef enum FastKey
 /*
  * Reads the binding whose key column equals value (an int8 identifier, or
  * a text Datum for terminal_id) through its unique index, with a fresh
- * snapshot, as an SPI SELECT would; row->found tells whether there is one.
+ * snapshot, as an SPI SELECT would; row->found tells whether there is one
+ * (row->note is not read: no decision of request_key uses it).
  * False when the table or its index is not as expected: then the caller
  * asks SPI.
  */

@@ -25,7 +25,9 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/guc.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -233,7 +235,10 @@ check_line(char **v, int64 line, Candidates *cand, Report *report, MemoryContext
 		parse_ident_column(IDENT_IMEISV, "imeisv", v[COL_IMEISV], &has_imeisv, &imeisv, &problem) &&
 		parse_ident_column(IDENT_IMSI, "imsi", v[COL_IMSI], &has_imsi, &imsi, &problem) &&
 		(problem = text_problem("terminal_appli_id", v[COL_TERMINAL_APPLI_ID], 0)) == NULL &&
-		(problem = text_problem("uicc_appli_id", v[COL_UICC_APPLI_ID], 0)) == NULL)
+		(problem = text_problem("uicc_appli_id", v[COL_UICC_APPLI_ID], 0)) == NULL &&
+		(v[COL_NOTE] == NULL || strlen(v[COL_NOTE]) <= REASON_MAX_LEN ||
+		 (problem = psprintf("note has %zu octets; at most %d are allowed",
+							 strlen(v[COL_NOTE]), REASON_MAX_LEN)) == NULL))
 	{
 		if (has_imeisv && !has_imei)
 		{
@@ -274,11 +279,31 @@ check_line(char **v, int64 line, Candidates *cand, Report *report, MemoryContext
 static char *
 source_query(Oid source)
 {
-	Relation	rel = relation_open(source, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	char		relkind = rel->rd_rel->relkind;
+	Relation	rel = try_relation_open(source, AccessShareLock);
+	TupleDesc	desc;
+
+	char		relkind;
 	bool		present[NCOLUMNS] = {false};
 	StringInfoData sql;
+
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("source relation with OID %u does not exist", source)));
+	desc = RelationGetDescr(rel);
+	relkind = rel->rd_rel->relkind;
+
+	/*
+	 * The source's own code (a view's functions, row security policies,
+	 * casts of its column types) runs in the read, with the caller's
+	 * rights: it must be code the caller owns, as for VACUUM or REINDEX.
+	 */
+	if (!pg_class_ownercheck(source, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be the owner of %s to provision from it", RelationGetRelationName(rel)),
+				 errdetail("Reading a relation runs code its owner wrote (views, row security policies) with your rights."),
+				 errhint("Load the vendor's file into a table of your own, e.g. a temporary table.")));
 
 	for (int i = 0; i < desc->natts; i++)
 	{
@@ -322,7 +347,8 @@ source_query(Oid source)
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)),
 					 present[COL_LINE] ? "s.line" : "s.ctid");
-	relation_close(rel, AccessShareLock);
+	/* the lock stays until the transaction ends: the name keeps naming it */
+	relation_close(rel, NoLock);
 	return sql.data;
 }
 
@@ -379,8 +405,9 @@ array_of(ArrayBuildState *state, Oid type)
 	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
 	"                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)," \
 	"                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))" \
-	"       AS s(line, terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id, note)" \
-	" WHERE $10 IS NULL OR s.line OPERATOR(pg_catalog.<>) ALL ($10)"
+	"       WITH ORDINALITY" \
+	"       AS s(line, terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id, note, pos)" \
+	" WHERE $10 IS NULL OR s.pos OPERATOR(pg_catalog.<>) ALL ($10)"
 
 /*
  * Inserts the candidates; returns how many rows were inserted.  A vendor's
@@ -411,13 +438,15 @@ plain_insert_step(void *arg)
 }
 
 static uint64
-insert_candidates(Oid *types, Datum *values, char *nulls)
+insert_candidates(Oid *types, Datum *values, char *nulls, bool *returned_ids)
 {
 	InsertStep	step = {types, values, nulls, 0};
 	bool		completed;
 
+	*returned_ids = false;
 	if (run_guarded(plain_insert_step, &step, &completed))
 		return step.inserted;
+	*returned_ids = true;
 	if (SPI_execute_with_args(INSERT_CANDIDATES " ON CONFLICT DO NOTHING RETURNING b.binding_id",
 							  10, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "mtcbind: could not insert the bindings");
@@ -461,6 +490,7 @@ bind_candidates(Candidates *cand, Report *report)
 	Oid			conflict_types[10];
 	uint64		inserted;
 	uint64		nblocked = 0;
+	bool		returned_ids;
 	ArrayBuildState *ids = NULL;
 
 	if (cand->count == 0)
@@ -477,18 +507,23 @@ bind_candidates(Candidates *cand, Report *report)
 
 	store_connect();
 
-	/* Blocked cards and devices are refused, as bind refuses them. */
+	/*
+	 * Blocked cards and devices are refused, as bind refuses them.  The
+	 * blocklist's weak lock first (no block commits until this load does),
+	 * then a fresh snapshot sees every block committed before it.
+	 */
+	blocklist_lock(false);
 	if (blocklist_maybe_nonempty() && SPI_execute_with_args(
-			"SELECT DISTINCT ON (s.line) s.line, s.terminal_id, s.iccid::pg_catalog.text,"
-			"       k.block_id, k.iccid IS NOT NULL"
+			"SELECT DISTINCT ON (s.pos) s.line, s.terminal_id, s.iccid::pg_catalog.text,"
+			"       k.block_id, k.iccid IS NOT NULL, s.pos"
 			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-			"                 pg_catalog.unnest($4)) AS s(line, terminal_id, iccid, imei)"
+			"                 pg_catalog.unnest($4)) WITH ORDINALITY AS s(line, terminal_id, iccid, imei, pos)"
 			"  JOIN mtcbind.blocklist k"
 			"    ON k.iccid OPERATOR(pg_catalog.=) s.iccid"
 			"    OR k.terminal_id OPERATOR(pg_catalog.=) s.terminal_id"
 			"    OR k.imei OPERATOR(pg_catalog.=) s.imei"
-			" ORDER BY s.line, k.iccid IS NOT NULL DESC",
-			4, types, values, nulls, true, 0) != SPI_OK_SELECT)
+			" ORDER BY s.pos, k.iccid IS NOT NULL DESC",
+			4, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "mtcbind: could not check the blocklist");
 	if (blocklist_maybe_nonempty() && SPI_processed > 0)
 	{
@@ -505,12 +540,13 @@ bind_candidates(Candidates *cand, Report *report)
 			int64		line = DatumGetInt64(SPI_getbinval(t, blocked->tupdesc, 1, &isnull));
 			int64		block_id = DatumGetInt64(SPI_getbinval(t, blocked->tupdesc, 4, &isnull));
 			bool		card = DatumGetBool(SPI_getbinval(t, blocked->tupdesc, 5, &isnull));
+			int64		pos = DatumGetInt64(SPI_getbinval(t, blocked->tupdesc, 6, &isnull));
 
 			report_line(report, line, SPI_getvalue(t, blocked->tupdesc, 2),
 						SPI_getvalue(t, blocked->tupdesc, 3), card ? "MB006" : "MB007",
 						psprintf("%s is blocked (block %lld)", card ? "the UICC" : "the device",
 								 (long long) block_id));
-			out = accumArrayResult(out, Int64GetDatum(line), false, INT8OID, CurrentMemoryContext);
+			out = accumArrayResult(out, Int64GetDatum(pos), false, INT8OID, CurrentMemoryContext);
 		}
 		values[9] = makeArrayResult(out, CurrentMemoryContext);
 	}
@@ -519,10 +555,11 @@ bind_candidates(Candidates *cand, Report *report)
 
 	memcpy(conflict_types, types, sizeof(types));
 	conflict_types[9] = INT8ARRAYOID;
-	inserted = insert_candidates(conflict_types, values, nulls);
+	inserted = insert_candidates(conflict_types, values, nulls, &returned_ids);
 	report->tally.bound = inserted;
 
-	if (inserted + nblocked < (uint64) cand->count)
+	/* only ON CONFLICT leaves lines out; it returned the ids it inserted */
+	if (returned_ids && inserted + nblocked < (uint64) cand->count)
 	{
 		/* Some lines met a UNIQUE constraint: say which binding holds what. */
 		Oid			ctypes[7] = {types[0], types[1], types[2], types[3], types[5],
@@ -550,21 +587,21 @@ bind_candidates(Candidates *cand, Report *report)
 				"SELECT s.line, s.terminal_id, s.iccid::pg_catalog.text,"
 				"       bt.binding_id, bc.binding_id, bi.binding_id, bs.binding_id,"
 				"       COALESCE(bc.binding_id, bt.binding_id, bi.binding_id, bs.binding_id)"
-				"         IN (SELECT m FROM mine),"
+				"         OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
 				"       (s.imei IS NULL OR bt.imei OPERATOR(pg_catalog.=) s.imei)"
 				"       AND (s.imsi IS NULL OR bt.imsi OPERATOR(pg_catalog.=) s.imsi)"
 				"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
 				"                 pg_catalog.unnest($4), pg_catalog.unnest($5))"
-				"       AS s(line, terminal_id, iccid, imei, imsi)"
+				"       WITH ORDINALITY AS s(line, terminal_id, iccid, imei, imsi, pos)"
 				"  LEFT JOIN mtcbind.binding bt ON bt.terminal_id OPERATOR(pg_catalog.=) s.terminal_id"
 				"  LEFT JOIN mtcbind.binding bc ON bc.iccid OPERATOR(pg_catalog.=) s.iccid"
 				"  LEFT JOIN mtcbind.binding bi ON bi.imei OPERATOR(pg_catalog.=) s.imei"
 				"  LEFT JOIN mtcbind.binding bs ON bs.imsi OPERATOR(pg_catalog.=) s.imsi"
-				" WHERE ($7 IS NULL OR s.line OPERATOR(pg_catalog.<>) ALL ($7))"
+				" WHERE ($7 IS NULL OR s.pos OPERATOR(pg_catalog.<>) ALL ($7))"
 				"   AND NOT (bt.binding_id IS NOT NULL"
 				"            AND bt.binding_id OPERATOR(pg_catalog.=) bc.binding_id"
-				"            AND bt.binding_id IN (SELECT m FROM mine))"
-				" ORDER BY s.line",
+				"            AND bt.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine))"
+				" ORDER BY s.pos",
 				7, ctypes, cvalues, cnulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "mtcbind: could not look up the conflicts");
 		for (uint64 r = 0; r < SPI_processed; r++)
@@ -643,6 +680,8 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 	Oid			saved_user;
 	int			saved_sec;
 	HeapTuple	classtup;
+	int			read_nest;
+	int			write_nest;
 
 	require_read_committed("mtcbind.provision");
 	require_arg(fcinfo, 0, "source");
@@ -659,8 +698,14 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "mtcbind provision",
 								ALLOCSET_DEFAULT_SIZES);
 
-	/* 1. Read and check every line, with the caller's rights. */
+	/*
+	 * 1. Read and check every line, with the caller's rights.  Whatever the
+	 * source's code changes in the session's settings (a search_path, a
+	 * reason) is undone before anything is written.
+	 */
+	read_nest = NewGUCNestLevel();
 	read_source(source, &cand, &report, cxt);
+	AtEOXact_GUC(false, read_nest);
 
 	if (on_error == ON_ERROR_ABORT && report.tally.refused > 0)
 		ereport(ERROR,
@@ -681,6 +726,7 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 	GetUserIdAndSecContext(&saved_user, &saved_sec);
 	SetUserIdAndSecContext(owner, saved_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	write_nest = store_pin_search_path();
 	PG_TRY();
 	{
 		/* the call's reason, else the session's mtcbind.reason */
@@ -705,6 +751,7 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 		SetUserIdAndSecContext(saved_user, saved_sec);
 	}
 	PG_END_TRY();
+	store_unpin_search_path(write_nest);
 	audit_context_clear();
 
 	if (on_error == ON_ERROR_ABORT && report.tally.refused > 0)

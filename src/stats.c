@@ -107,6 +107,13 @@ static void
 forget_pending(void)
 {
 	npending = 0;
+	/* a transaction of many different answers does not keep its list */
+	if (maxpending > 1024)
+	{
+		pfree(pending);
+		pending = NULL;
+		maxpending = 0;
+	}
 }
 
 static void

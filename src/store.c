@@ -132,7 +132,7 @@ store_pin_search_path(void)
 
 	(void) set_config_option("search_path", "pg_catalog, pg_temp",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-							 true, 0, false);
+							 true, ERROR, false);
 	return nest;
 }
 
