@@ -133,6 +133,9 @@ SHOW search_path;
 RESET ROLE;
 SELECT count(*) AS planted_operator_calls FROM regress_loader_s.calls;
 SELECT rolsuper AS loader_is_superuser FROM pg_roles WHERE rolname = 'regress_loader';
+-- ... and a superuser does not read an administrator's relation either:
+-- its view would run its owner's functions as superuser
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('regress_loader_s.v', 'report')$$) AS superuser_reads_admins_view;
 
 -- Rule: repeated line numbers (and a blocked card among them) are reported
 -- line by line; every row is bound or reported, none is lost.

@@ -272,6 +272,38 @@ check_line(char **v, int64 line, Candidates *cand, Report *report, MemoryContext
 	cand->count++;
 }
 
+/* Refuses a source the caller does not own itself (see source_query). */
+static void
+check_source_owner(Oid source, Relation rel)
+{
+	Oid			owner;
+	char	   *name;
+
+	if (rel != NULL)
+	{
+		owner = rel->rd_rel->relowner;
+		name = pstrdup(RelationGetRelationName(rel));
+	}
+	else
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(source));
+
+		if (!HeapTupleIsValid(tup))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_TABLE),
+					 errmsg("source relation with OID %u does not exist", source)));
+		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		name = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(tup))->relname));
+		ReleaseSysCache(tup);
+	}
+	if (owner != GetUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be the owner of %s to provision from it", name),
+				 errdetail("Reading a relation runs code its owner wrote (views, row security policies) with your rights; only your own relations are read, whatever your role's rights."),
+				 errhint("Load the vendor's file into a table of your own, e.g. a temporary table.")));
+}
+
 /*
  * The query that reads the source: its columns by name (absent optional
  * ones as NULL), in line order.  Only names from the catalog go into it.
@@ -279,31 +311,31 @@ check_line(char **v, int64 line, Candidates *cand, Report *report, MemoryContext
 static char *
 source_query(Oid source)
 {
-	Relation	rel = try_relation_open(source, AccessShareLock);
+	Relation	rel;
 	TupleDesc	desc;
 
 	char		relkind;
 	bool		present[NCOLUMNS] = {false};
 	StringInfoData sql;
 
+	/*
+	 * The source's own code (a view's functions, row security policies,
+	 * casts of its column types) runs in the read, with the caller's
+	 * rights: it must be the caller's own code.  Strictly the caller's:
+	 * neither a superuser's rights nor membership in the owner's role
+	 * count, or a superuser loading an administrator's view would run that
+	 * administrator's functions as superuser.  Checked before the lock (no
+	 * one queues a lock on a relation not theirs) and again under it.
+	 */
+	check_source_owner(source, NULL);
+	rel = try_relation_open(source, AccessShareLock);
 	if (rel == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("source relation with OID %u does not exist", source)));
+	check_source_owner(source, rel);
 	desc = RelationGetDescr(rel);
 	relkind = rel->rd_rel->relkind;
-
-	/*
-	 * The source's own code (a view's functions, row security policies,
-	 * casts of its column types) runs in the read, with the caller's
-	 * rights: it must be code the caller owns, as for VACUUM or REINDEX.
-	 */
-	if (!pg_class_ownercheck(source, GetUserId()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("must be the owner of %s to provision from it", RelationGetRelationName(rel)),
-				 errdetail("Reading a relation runs code its owner wrote (views, row security policies) with your rights."),
-				 errhint("Load the vendor's file into a table of your own, e.g. a temporary table.")));
 
 	for (int i = 0; i < desc->natts; i++)
 	{
