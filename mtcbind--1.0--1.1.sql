@@ -210,3 +210,7 @@ ALTER FUNCTION mtcbind.request_key(bytea, text, bytea, timestamptz, text, mtcbin
 ------------------------------------------------------------------------------
 ALTER TABLE mtcbind.binding SET (fillfactor = 80);
 ALTER FUNCTION mtcbind.binding_lock_order() SECURITY INVOKER RESET search_path;
+
+-- mtcbind.binding_guard runs for every row written; it runs SQL only when a
+-- block was ever made, and then pins search_path in C (src/binding_table.c).
+ALTER FUNCTION mtcbind.binding_guard() RESET search_path;

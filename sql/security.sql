@@ -92,6 +92,8 @@ BEGIN
 END
 $plant$;
 SELECT mtcbind.set_policy('max_key_lifetime', '2 days', 'regress: reload the policy under a hostile path');
+-- a block of another card: the guard trigger then runs its query
+SELECT mtcbind.block_uicc('89441000000000000125', 'regress: the blocklist is not empty') > 0 AS blocked;
 SET search_path = regress_evil, pg_catalog, public;
 SELECT v.n, r.outcome, r.reason
   FROM (VALUES (1, 'evil-1', '89441000000000000117', NULL, NULL, NULL),
@@ -104,6 +106,8 @@ SELECT v.n, r.outcome, r.reason
            now() + interval '1 day', v.term, v.card::mtcbind.iccid, v.imei::mtcbind.imei,
            v.imeisv::mtcbind.imeisv, v.imsi::mtcbind.imsi) r
  ORDER BY v.n;
+-- a DBA's direct INSERT, through the guard trigger's blocklist query
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('evil-3', '89441000000000000133');
 RESET search_path;
 SELECT count(*) AS planted_calls FROM regress_evil.calls;
 SELECT mtcbind.set_policy('max_key_lifetime', NULL, 'regress: done');

@@ -205,9 +205,21 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	ids.terminal_id = text_column(tuple, desc, "terminal_id");
 	ids.has_imei = ident_column(tuple, desc, "imei", &ids.imei);
 	blocklist_lock(false);
-	store_connect();
-	blocklist_find(&ids, true, &hit);
-	store_finish();
+	memset(&hit, 0, sizeof(hit));
+	if (blocklist_maybe_nonempty())
+	{
+		/*
+		 * The definition pins no search_path (1.1): a bulk load calls this
+		 * for every row, and usually no block was ever made, so no SQL
+		 * runs.  The one query runs with it pinned.
+		 */
+		int			nest = store_pin_search_path();
+
+		store_connect();
+		blocklist_find(&ids, true, &hit);
+		store_finish();
+		store_unpin_search_path(nest);
+	}
 
 
 	blocked_att = SPI_fnumber(desc, "blocked");
