@@ -522,6 +522,7 @@ bind_candidates(Candidates *cand, Report *report)
 	Oid			conflict_types[10];
 	uint64		inserted;
 	uint64		nblocked = 0;
+	bool		any_blocks;
 	bool		returned_ids;
 	ArrayBuildState *ids = NULL;
 
@@ -545,7 +546,8 @@ bind_candidates(Candidates *cand, Report *report)
 	 * then a fresh snapshot sees every block committed before it.
 	 */
 	blocklist_lock(false);
-	if (blocklist_maybe_nonempty() && SPI_execute_with_args(
+	any_blocks = blocklist_maybe_nonempty();
+	if (any_blocks && SPI_execute_with_args(
 			"SELECT DISTINCT ON (s.pos) s.line, s.terminal_id, s.iccid::pg_catalog.text,"
 			"       k.block_id, k.iccid IS NOT NULL, s.pos"
 			"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
@@ -557,7 +559,7 @@ bind_candidates(Candidates *cand, Report *report)
 			" ORDER BY s.pos, k.iccid IS NOT NULL DESC",
 			4, types, values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "mtcbind: could not check the blocklist");
-	if (blocklist_maybe_nonempty() && SPI_processed > 0)
+	if (any_blocks && SPI_processed > 0)
 	{
 		/* take the blocked lines out of the insert */
 		SPITupleTable *blocked = SPI_tuptable;
@@ -652,6 +654,9 @@ bind_candidates(Candidates *cand, Report *report)
 			bool		same_ids = DatumGetBool(SPI_getbinval(t, d, 9, &n_same));
 			char	   *tid = SPI_getvalue(t, d, 2);
 			char	   *icc = SPI_getvalue(t, d, 3);
+			const char *what;
+			const char *code;
+			int64		holder;
 
 			if (!n_dev && !n_card && card == dev && !earlier_line)
 			{
@@ -667,26 +672,25 @@ bind_candidates(Candidates *cand, Report *report)
 									 (long long) dev));
 				continue;
 			}
-			if (earlier_line)
-				report_line(report, line, tid, icc,
-							(!n_card || (n_dev && n_imei)) ? "MB002" : "MB001",
-							psprintf("its %s is also on an earlier line of this load",
-									 !n_card ? "UICC" : !n_dev ? "device" : !n_imei ? "IMEI" : "IMSI"));
-			else if (!n_card)
-				report_line(report, line, tid, icc, "MB002",
-							psprintf("the UICC is bound to binding %lld", (long long) card));
+			/* the first identity that another binding holds names the conflict */
+			if (!n_card)
+				what = "UICC", holder = card, code = "MB002";
 			else if (!n_dev)
-				report_line(report, line, tid, icc, "MB001",
-							psprintf("the device is bound to binding %lld", (long long) dev));
+				what = "device", holder = dev, code = "MB001";
 			else if (!n_imei)
-				report_line(report, line, tid, icc, "MB001",
-							psprintf("the IMEI is bound to binding %lld", (long long) by_imei));
+				what = "IMEI", holder = by_imei, code = "MB001";
 			else if (!n_imsi)
-				report_line(report, line, tid, icc, "MB002",
-							psprintf("the IMSI is bound to binding %lld", (long long) by_imsi));
+				what = "IMSI", holder = by_imsi, code = "MB002";
 			else
+			{
 				report_line(report, line, tid, icc, "40001",
 							pstrdup("a concurrent change took its place; load the line again"));
+				continue;
+			}
+			report_line(report, line, tid, icc, code,
+						earlier_line
+						? psprintf("its %s is also on an earlier line of this load", what)
+						: psprintf("the %s is bound to binding %lld", what, (long long) holder));
 		}
 	}
 	store_finish();
