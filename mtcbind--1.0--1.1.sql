@@ -214,3 +214,52 @@ ALTER FUNCTION mtcbind.binding_lock_order() SECURITY INVOKER RESET search_path;
 -- mtcbind.binding_guard runs for every row written; it runs SQL only when a
 -- block was ever made, and then pins search_path in C (src/binding_table.c).
 ALTER FUNCTION mtcbind.binding_guard() RESET search_path;
+
+-- The CHECK rules of the binding table and the event log as one call of a C
+-- function each (src/constraints.c), under their 1.0 names and with the same
+-- verdict on every row.  PostgreSQL rebuilds a CHECK expression from its
+-- stored tree for every statement that writes the table; the event-name
+-- list and the operator trees cost about a sixth of a logged key issue.
+-- NOT VALID: rows already stored passed the 1.0 rules, and re-checking them
+-- would hold the tables' exclusive lock for a scan of the whole event log.
+-- A DBA may VALIDATE later without blocking writes (docs/upgrading.md).  An
+-- empty table (a fresh install) is validated at once: there is nothing to read.
+CREATE FUNCTION mtcbind._event_name_is_known(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mtcbind_event_name_is_known'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mtcbind._terminal_id_fits(text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mtcbind_terminal_id_fits'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mtcbind._appli_ids_fit(text, text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mtcbind_appli_ids_fit'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mtcbind._imeisv_matches_imei(mtcbind.imei, mtcbind.imeisv) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'mtcbind_imeisv_matches_imei'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+ALTER TABLE mtcbind.binding_event
+    DROP CONSTRAINT binding_event_event_check,
+    ADD CONSTRAINT binding_event_event_check
+        CHECK (mtcbind._event_name_is_known(event)) NOT VALID;
+ALTER TABLE mtcbind.binding
+    DROP CONSTRAINT binding_terminal_id_check,
+    DROP CONSTRAINT binding_appli_id_check,
+    DROP CONSTRAINT binding_imeisv_check,
+    ADD CONSTRAINT binding_terminal_id_check
+        CHECK (mtcbind._terminal_id_fits(terminal_id)) NOT VALID,
+    ADD CONSTRAINT binding_appli_id_check
+        CHECK (mtcbind._appli_ids_fit(terminal_appli_id, uicc_appli_id)) NOT VALID,
+    ADD CONSTRAINT binding_imeisv_check
+        CHECK (mtcbind._imeisv_matches_imei(imei, imeisv)) NOT VALID;
+DO $validate_if_empty$
+BEGIN
+    IF NOT EXISTS (SELECT FROM mtcbind.binding) THEN
+        ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_terminal_id_check;
+        ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_appli_id_check;
+        ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_imeisv_check;
+    END IF;
+    IF NOT EXISTS (SELECT FROM mtcbind.binding_event) THEN
+        ALTER TABLE mtcbind.binding_event VALIDATE CONSTRAINT binding_event_event_check;
+    END IF;
+END
+$validate_if_empty$;

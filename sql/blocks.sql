@@ -17,6 +17,17 @@ RETURNS text LANGUAGE sql AS $$
                                now() + interval '1 day', term, card, dev_imei) r
 $$;
 
+-- Rule: the guard trigger asks whether a block was ever made once per
+-- statement (a bulk load would otherwise ask for every row), so a block
+-- written by an earlier statement of the same transaction is still seen.
+-- (This database has never had a block until here.)
+BEGIN;
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('guard-1', '8944100000000000893');
+INSERT INTO mtcbind.blocklist (iccid, reason) VALUES ('8944100000000000901', 'regress: a block in the same transaction');
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('guard-2', '8944100000000000901');
+SELECT terminal_id, blocked FROM mtcbind.binding WHERE terminal_id LIKE 'guard-_' ORDER BY 1;
+ROLLBACK;
+
 -- The scenario the invention exists for: a meter's SIM is stolen.
 SELECT pg_temp.req('meter-1', '89441000000000000018', '490154203237518');
 

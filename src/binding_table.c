@@ -206,7 +206,7 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	ids.has_imei = ident_column(tuple, desc, "imei", &ids.imei);
 	blocklist_lock(false);
 	memset(&hit, 0, sizeof(hit));
-	if (blocklist_maybe_nonempty())
+	if (blocklist_maybe_nonempty_in_command())
 	{
 		/*
 		 * The definition pins no search_path (1.1): a bulk load calls this

@@ -19,6 +19,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/rel.h"
 
@@ -94,6 +95,34 @@ blocklist_maybe_nonempty(void)
 
 	table_close(rel, AccessShareLock);
 	return nonempty;
+}
+
+/*
+ * See blocks.h.  The size of a table is a system call, and the guard
+ * trigger asks for every row a bulk load writes.  While the caller holds
+ * blocklist_lock, no other transaction can write a block (that needs
+ * ExclusiveLock), and a block written by this one is a later command; so
+ * the answer is kept for the command (transaction and command id) that
+ * asked, and for the blocklist it asked about.
+ */
+bool
+blocklist_maybe_nonempty_in_command(void)
+{
+	static LocalTransactionId asked_lxid = InvalidLocalTransactionId;
+	static CommandId asked_cid = InvalidCommandId;
+	static Oid	asked_rel = InvalidOid;
+	static bool answer = true;
+	Oid			rel = ext_catalog()->blocklist_rel;
+	CommandId	cid = GetCurrentCommandId(false);
+
+	if (asked_lxid != MyProc->lxid || asked_cid != cid || asked_rel != rel)
+	{
+		answer = blocklist_maybe_nonempty();
+		asked_lxid = MyProc->lxid;
+		asked_cid = cid;
+		asked_rel = rel;
+	}
+	return answer;
 }
 
 /* See blocks.h. */

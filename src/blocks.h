@@ -30,6 +30,12 @@ extern void blocklist_lock(bool blocking);
 /* False only if no block was ever written (no query is run). */
 extern bool blocklist_maybe_nonempty(void);
 
+/*
+ * The same, asked once per command: for callers that hold blocklist_lock
+ * (blocking = false) and may ask for every row of a bulk load.
+ */
+extern bool blocklist_maybe_nonempty_in_command(void);
+
 /* What the blocklist says about a pair. */
 typedef struct BlockHit
 {

@@ -168,6 +168,10 @@ SCRIPT[rekey_off]=$TB/fleet_rekey.sql;  OPTS[rekey_off]="-c mtcbind.log_key_issu
 SCRIPT[rekey_on]=$TB/fleet_rekey.sql;   OPTS[rekey_on]="-c mtcbind.log_key_issue=on"
 SCRIPT[first_use]=$TB/fleet_first_use.sql; OPTS[first_use]=""
 SCRIPT[refusal]=$TB/fleet_refusal.sql;  OPTS[refusal]=""
+# The floor of re-keying with log_key_issue = off; also timed at each size
+# of the scale phase, where what the hardware and PostgreSQL's buffers cost
+# a larger table shows in it as much as in the paths.
+SCRIPT[read]=$TB/floor_read.sql; OPTS[read]=${OPTS[rekey_off]}; LABEL[read]="indexed read"
 declare -A PROBE_KIND
 PROBE_KIND[rekey_off]=rekey; PROBE_KIND[rekey_on]=rekey; PROBE_KIND[first_use]=first_use; PROBE_KIND[refusal]=refusal
 declare -A PROBE_N
@@ -326,7 +330,7 @@ phase_matrix() {
 
     # The floors.
     sql "$db" -c "SELECT public.floor_make()" >/dev/null
-    SCRIPT[read]=$TB/floor_read.sql; OPTS[read]=${OPTS[rekey_off]}; FLOOR[rekey_off]=read
+    FLOOR[rekey_off]=read
     local p stmt
     for p in rekey_on first_use refusal; do
         stmt=$(sql "$db" -c "SELECT public.floor_statement('$p', public.floor_idmap('${PROBE_KIND[$p]}', ${PROBE_N[$p]}))")
@@ -462,7 +466,7 @@ phase_scale() {
         say "  loaded $((n - loaded)) pairs in one INSERT ... SELECT (bindings and their audit events) in ${took}s; VACUUM ANALYZE + CHECKPOINT ${vac}s"
         loaded=$n
         for r in $(seq 1 "$RUNS"); do
-            for p in rekey_off rekey_on first_use; do
+            for p in rekey_off read rekey_on first_use; do
                 progress "scale $n: $p c=$SCALE_CLIENTS run $r/$RUNS"
                 res=$(pgbench_once "$db" "${SCRIPT[$p]}" "$SCALE_CLIENTS" "$SECS" "$n" "${OPTS[$p]}" "scale_$p") ||
                     res=$(pgbench_once "$db" "${SCRIPT[$p]}" "$SCALE_CLIENTS" "$SECS" "$n" "${OPTS[$p]}" "scale_$p") ||
@@ -476,7 +480,7 @@ phase_scale() {
     local first=${SCALES%% *}
     say ""
     say "  path                  bindings        tps  p50 ms  p99 ms  / at $first"
-    for p in rekey_off rekey_on first_use; do
+    for p in rekey_off read rekey_on first_use; do
         local base
         base=$(med scale "$p" "$SCALE_CLIENTS" 6 "$first")
         for n in $SCALES; do
@@ -486,7 +490,9 @@ phase_scale() {
             say "$(printf '  %-20s %9s %10.0f %7.3f %7.3f  %s' "${LABEL[$p]}" "$n" "$tps" "$p50" "$p99" "$(ratio "$tps" "$base")")"
         done
     done
-    say "  (first use adds bindings as it runs: the table holds more than the label by the end of each step)"
+    say "  (first use adds bindings as it runs: the table holds more than the label by the end of each step;"
+    say "   the indexed read, the floor of re-keying with log_key_issue = off, is no target: it shows what"
+    say "   a larger table costs PostgreSQL itself on this machine)"
     say ""
 }
 
@@ -632,7 +638,7 @@ targets() {
         done
     fi
     if [ -f "$RES/scale.tsv" ]; then
-        awk -F'\t' 'NR > 1 && $2 != "'"${SCALES%% *}"'" { print $1 "\t" $2 "\t" $6 }' "$RES/scale.tsv" | while IFS=$'\t' read -r p n r; do
+        awk -F'\t' 'NR > 1 && $1 != "read" && $2 != "'"${SCALES%% *}"'" { print $1 "\t" $2 "\t" $6 }' "$RES/scale.tsv" | while IFS=$'\t' read -r p n r; do
             verdict "${LABEL[$p]} at $n >= 0.8 x at ${SCALES%% *}" "$r" "$(awk -v m="$r" 'BEGIN { print (m + 0 >= 0.8) }')"
         done
     fi
