@@ -215,18 +215,20 @@ ALTER FUNCTION mtcbind.binding_lock_order() SECURITY INVOKER RESET search_path;
 -- block was ever made, and then pins search_path in C (src/binding_table.c).
 ALTER FUNCTION mtcbind.binding_guard() RESET search_path;
 
--- The CHECK rules of the binding table and the event log as one call of a C
--- function each (src/constraints.c), under their 1.0 names and with the same
--- verdict on every row.  PostgreSQL rebuilds a CHECK expression from its
--- stored tree for every statement that writes the table; the event-name
--- list and the operator trees cost about a sixth of a logged key issue.
--- NOT VALID: rows already stored passed the 1.0 rules, and re-checking them
--- would hold the tables' exclusive lock for a scan of the whole event log.
--- A DBA may VALIDATE later without blocking writes (docs/upgrading.md).  An
--- empty table (a fresh install) is validated at once: there is nothing to read.
-CREATE FUNCTION mtcbind._event_name_is_known(text) RETURNS boolean
-    AS 'MODULE_PATHNAME', 'mtcbind_event_name_is_known'
-    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- The CHECK rules of the binding table as one call of a C function each
+-- (src/constraints.c), under their 1.0 names and with the same verdict on
+-- every row.  PostgreSQL rebuilds a table's CHECK expressions from their
+-- stored trees for every statement that writes the table; the operator
+-- trees of these three were half of what a first use or a logged key spent
+-- on constraints.  NOT VALID: rows already stored passed the 1.0 rules, and
+-- re-checking them would hold the table's exclusive lock for a scan of
+-- every binding; a DBA may VALIDATE later without blocking requests
+-- (docs/upgrading.md).  An empty table (a fresh install) is validated at
+-- once: there is nothing to read.
+-- The event log keeps its 1.0 CHECK: its day partitions are ordinary tables
+-- in a dump, restored by ATTACH PARTITION, which requires a constraint of
+-- the same name to have the same definition; a 1.0 dump must restore into
+-- a 1.1 install.
 CREATE FUNCTION mtcbind._terminal_id_fits(text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'mtcbind_terminal_id_fits'
     LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -237,10 +239,6 @@ CREATE FUNCTION mtcbind._imeisv_matches_imei(mtcbind.imei, mtcbind.imeisv) RETUR
     AS 'MODULE_PATHNAME', 'mtcbind_imeisv_matches_imei'
     LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
-ALTER TABLE mtcbind.binding_event
-    DROP CONSTRAINT binding_event_event_check,
-    ADD CONSTRAINT binding_event_event_check
-        CHECK (mtcbind._event_name_is_known(event)) NOT VALID;
 ALTER TABLE mtcbind.binding
     DROP CONSTRAINT binding_terminal_id_check,
     DROP CONSTRAINT binding_appli_id_check,
@@ -257,9 +255,6 @@ BEGIN
         ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_terminal_id_check;
         ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_appli_id_check;
         ALTER TABLE mtcbind.binding VALIDATE CONSTRAINT binding_imeisv_check;
-    END IF;
-    IF NOT EXISTS (SELECT FROM mtcbind.binding_event) THEN
-        ALTER TABLE mtcbind.binding_event VALIDATE CONSTRAINT binding_event_event_check;
     END IF;
 END
 $validate_if_empty$;

@@ -27,6 +27,15 @@ INSERT INTO mtcbind.blocklist (iccid, reason) VALUES ('8944100000000000901', 're
 INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('guard-2', '8944100000000000901');
 SELECT terminal_id, blocked FROM mtcbind.binding WHERE terminal_id LIKE 'guard-_' ORDER BY 1;
 ROLLBACK;
+-- ... and within one statement, where a data-modifying WITH writes the block
+-- in the same command as the bindings after it.
+BEGIN;
+WITH blk AS (INSERT INTO mtcbind.blocklist (iccid, reason)
+             VALUES ('8944100000000000901', 'regress: a block in the same statement') RETURNING iccid)
+INSERT INTO mtcbind.binding (terminal_id, iccid)
+SELECT 'guard-1', '8944100000000000893'::mtcbind.iccid UNION ALL SELECT 'guard-2', iccid FROM blk
+RETURNING terminal_id, blocked;
+ROLLBACK;
 
 -- The scenario the invention exists for: a meter's SIM is stolen.
 SELECT pg_temp.req('meter-1', '89441000000000000018', '490154203237518');

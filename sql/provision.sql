@@ -151,6 +151,22 @@ SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('secret_file')$$);
 RESET ROLE;
 SELECT has_function_privilege('public', 'mtcbind.provision(regclass, text, text)', 'EXECUTE') AS public_may;
 
+-- Rule: the 'bound' events of every statement come out in binding_id order,
+-- without a sort, also when the rows arrive in another order: each row's id
+-- is drawn as it is inserted.
+INSERT INTO mtcbind.binding (terminal_id, iccid)
+SELECT t, c::mtcbind.iccid
+  FROM (VALUES ('meter-50', '8944100000000000901'), ('meter-51', '8944100000000000919'),
+               ('meter-52', '8944100000000000927'), ('meter-53', '8944100000000000935')) AS v(t, c)
+ ORDER BY t DESC;
+SELECT terminal_id, binding_id - min(binding_id) OVER () AS nth_id
+  FROM mtcbind.binding WHERE terminal_id LIKE 'meter-5_' ORDER BY binding_id;
+SELECT count(*) AS bound_events,
+       count(*) FILTER (WHERE by_event <> by_binding) AS out_of_binding_order
+  FROM (SELECT row_number() OVER (ORDER BY event_id) AS by_event,
+               row_number() OVER (ORDER BY binding_id) AS by_binding
+          FROM mtcbind.binding_event WHERE event = 'bound') AS x;
+
 \c :regress_db
 DROP DATABASE :"test_db";
 DROP ROLE regress_loader, regress_naf_only;

@@ -101,24 +101,38 @@ blocklist_maybe_nonempty(void)
  * See blocks.h.  The size of a table is a system call, and the guard
  * trigger asks for every row a bulk load writes.  While the caller holds
  * blocklist_lock, no other transaction can write a block (that needs
- * ExclusiveLock), and a block written by this one is a later command; so
- * the answer is kept for the command (transaction and command id) that
- * asked, and for the blocklist it asked about.
+ * ExclusiveLock); so the answer is kept for as long as that lock is
+ * certainly held and nothing else can change it: the same command of the
+ * same subtransaction (an aborted subtransaction releases the lock it
+ * took, and a block may commit before the next one takes it again), for
+ * the same blocklist.  This transaction's own writes to the blocklist are
+ * usually later commands, but a data-modifying WITH writes in the same
+ * command as the statement around it: once this transaction has written
+ * the blocklist (it then holds RowExclusiveLock on it), the size is read
+ * every time.
  */
 bool
 blocklist_maybe_nonempty_in_command(void)
 {
 	static LocalTransactionId asked_lxid = InvalidLocalTransactionId;
+	static SubTransactionId asked_subxid = InvalidSubTransactionId;
 	static CommandId asked_cid = InvalidCommandId;
 	static Oid	asked_rel = InvalidOid;
 	static bool answer = true;
 	Oid			rel = ext_catalog()->blocklist_rel;
+	SubTransactionId subxid = GetCurrentSubTransactionId();
 	CommandId	cid = GetCurrentCommandId(false);
+	LOCKTAG		written;
 
-	if (asked_lxid != MyProc->lxid || asked_cid != cid || asked_rel != rel)
+	SET_LOCKTAG_RELATION(written, MyDatabaseId, rel);
+	if (LockHeldByMe(&written, RowExclusiveLock))
+		return blocklist_maybe_nonempty();
+	if (asked_lxid != MyProc->lxid || asked_subxid != subxid ||
+		asked_cid != cid || asked_rel != rel)
 	{
 		answer = blocklist_maybe_nonempty();
 		asked_lxid = MyProc->lxid;
+		asked_subxid = subxid;
 		asked_cid = cid;
 		asked_rel = rel;
 	}

@@ -1,16 +1,16 @@
 /*
  * constraints.c
- *		The CHECK rules of mtcbind.binding and mtcbind.binding_event, each as
- *		one call of a C function (since 1.1).
+ *		The CHECK rules of mtcbind.binding, each as one call of a C function
+ *		(since 1.1).
  *
  * PostgreSQL rebuilds a table's CHECK expressions from their stored trees
  * for every statement that writes the table: it parses the tree, runs the
  * planner's constant folding over it and compiles it.  A prepared plan does
  * not keep the result, so every logged key, refusal and first use paid for
- * it again.  The event-name rule was a 14-element text array, stored octet
- * by octet; the rules of the binding table were operator trees.  A function
- * call on the row's columns is a tree a fraction of that size, and the
- * constraint keeps its name and its error (SQLSTATE 23514 naming it).
+ * it again.  The rules were operator trees; a function call on the row's
+ * columns is a tree a fraction of that size, and the constraint keeps its
+ * name and its error (SQLSTATE 23514 naming it).  (The event log keeps its
+ * 1.0 rule: see mtcbind--1.0--1.1.sql.)
  *
  * Each function below says exactly what the expression it replaces said,
  * NULLs included, so that a row is accepted or refused as before.  They are
@@ -41,36 +41,6 @@ static size_t
 octets_of(Datum value)
 {
 	return toast_raw_datum_size(value) - VARHDRSZ;
-}
-
-/*
- * The kinds of event the log holds: the list binding_event_event_check
- * held in 1.0.  A new kind is a new version of this list and of the
- * extension.
- */
-static const char *const event_names[] = {
-	"bound", "unbound", "rebound", "attribute_changed", "updated", "truncated",
-	"key_issued", "rejected", "transfer_authorized", "transfer_revoked",
-	"blocked", "unblocked", "policy_changed", "events_purged"
-};
-
-/*
- * mtcbind._event_name_is_known(text): event = ANY (the list above).
- * STRICT: NULL gives NULL, as = ANY did (the column is NOT NULL anyway).
- */
-Datum
-mtcbind_event_name_is_known(PG_FUNCTION_ARGS)
-{
-	text	   *event = PG_GETARG_TEXT_PP(0);
-	const char *name = VARDATA_ANY(event);
-	size_t		len = VARSIZE_ANY_EXHDR(event);
-
-	for (size_t i = 0; i < lengthof(event_names); i++)
-	{
-		if (strlen(event_names[i]) == len && memcmp(event_names[i], name, len) == 0)
-			PG_RETURN_BOOL(true);
-	}
-	PG_RETURN_BOOL(false);
 }
 
 /*
@@ -121,4 +91,33 @@ mtcbind_imeisv_matches_imei(PG_FUNCTION_ARGS)
 		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(PG_GETARG_INT64(0) ==
 				   mtcbind_ident_imei_of_imeisv(PG_GETARG_INT64(1)));
+}
+
+/*
+ * mtcbind_event_name_is_known: the C code of a function that the 1.1 script
+ * of one development commit (402d892) defined and used in the event log's
+ * CHECK, replaced before release because a changed CHECK on the event log
+ * stops day partitions of older dumps from attaching.  No shipped script
+ * names it; it stays so that a database made from that commit still writes
+ * events.  It accepts the 14 kinds of event of 1.0, spelt exactly.
+ */
+static const char *const event_names[] = {
+	"bound", "unbound", "rebound", "attribute_changed", "updated", "truncated",
+	"key_issued", "rejected", "transfer_authorized", "transfer_revoked",
+	"blocked", "unblocked", "policy_changed", "events_purged"
+};
+
+Datum
+mtcbind_event_name_is_known(PG_FUNCTION_ARGS)
+{
+	text	   *event = PG_GETARG_TEXT_PP(0);
+	const char *name = VARDATA_ANY(event);
+	size_t		len = VARSIZE_ANY_EXHDR(event);
+
+	for (size_t i = 0; i < lengthof(event_names); i++)
+	{
+		if (strlen(event_names[i]) == len && memcmp(event_names[i], name, len) == 0)
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }

@@ -32,6 +32,8 @@ clients=$(awk -F'\t' 'NR > 1 { print $3 }' "$summary" | sort -n | uniq | paste -
     echo "set multiplot layout 2,2 title \"mtcbind request_key: tps against clients (median of runs)$quick\\n$when\""
     echo "set logscale x 2"
     echo "set xtics ($(for c in $clients; do printf '"%s" %s,' "$c" "$c"; done | sed 's/,$//'))"
+    # a margin either side, so that the first and last client counts get their labels
+    echo "set xrange [$(awk -v c="${clients%% *}" 'BEGIN { print c * 0.8 }'):$(awk -v c="${clients##* }" 'BEGIN { print c * 1.25 }')]"
     echo "set xlabel 'clients'"
     echo "set ylabel 'transactions per second'"
     echo "set yrange [0:*]"
