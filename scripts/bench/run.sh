@@ -6,9 +6,10 @@
 # backend's memory over a million requests, bulk provisioning against COPY.
 # One throwaway cluster (pg_virtualenv), stopped at the end.
 #
-#   bash scripts/bench/run.sh               full run (about 30 minutes on 2 cores)
-#   BENCH_QUICK=1 bash scripts/bench/run.sh quick run (under 4 minutes)
-#   BENCH_SCALE_10M=1 ...                   also 10 000 000 bindings
+#   bash scripts/bench/run.sh               full run (about 21 minutes on 2 cores)
+#   BENCH_QUICK=1 bash scripts/bench/run.sh quick run (about 3 minutes)
+#   BENCH_SCALE_10M=1 ...                   also 10 000 000 bindings (about 5 minutes
+#                                           and 7 GB of disk more)
 #
 # Other settings (environment): BENCH_RESULTS (results directory, default
 # /tmp/mtcbind-bench-<date>), BENCH_RUNS, BENCH_SECONDS, BENCH_CLIENTS,
