@@ -186,6 +186,23 @@ INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('vending-03', '89442000
 SELECT pg_temp.try($$UPDATE mtcbind.binding SET binding_id = binding_id + 1000 WHERE terminal_id = 'vending-03'$$);
 SELECT e.event, e.terminal_id, e.binding_id > :free_id AS drawn_after
   FROM mtcbind.binding_event e, pg_temp.mark m WHERE e.event_id > m.last;
+-- Rule: the id is known as drawn for its row by the statement that drew it,
+-- so a volatile function elsewhere in the row (it advances the command id)
+-- does not make it look written by hand; an id drawn by an earlier
+-- statement of the same transaction is still refused.
+CREATE FUNCTION pg_temp.looked_up(t text) RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    PERFORM 1;
+    RETURN t;
+END $$;
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES (pg_temp.looked_up('vending-09'), '8944100000000000927');
+SELECT count(*) AS bound_through_lookup FROM mtcbind.binding WHERE terminal_id = 'vending-09';
+BEGIN;
+SELECT mtcbind._draw_binding_id() AS drawn_in_transaction \gset
+SELECT regexp_replace(pg_temp.try(format($$INSERT INTO mtcbind.binding (binding_id, terminal_id, iccid) VALUES (%s, 'vending-10', '8944100000000000935')$$, :drawn_in_transaction)), 'binding_id \d+', 'binding_id N') AS drawn_by_earlier_statement;
+ROLLBACK;
+DELETE FROM mtcbind.binding WHERE terminal_id = 'vending-09';
+
 -- Rule: when and by whom a binding was made is mtcbind's to record: an
 -- INSERT that brings created_at or created_by is refused.
 SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_by) VALUES ('vending-08', '8944200000000000108', 'ops')$$);

@@ -70,18 +70,22 @@ text_column(HeapTuple tuple, TupleDesc desc, const char *name)
 
 /*
  * The id mtcbind._draw_binding_id(), the column's default, drew last in
- * this backend, and the command that drew it; valid until a row takes it.
- * The default is evaluated for a row just before the row's BEFORE triggers
- * run, in the same command (for INSERT ... VALUES, INSERT ... SELECT and
- * COPY alike), so the row that carries this id in this command is the row
- * it was drawn for.  An id drawn by a SELECT of its own is another
- * command's.
+ * this backend, and the statement that drew it; valid until a row takes
+ * it.  The default is evaluated for a row just before the row's BEFORE
+ * triggers run, in the same statement (for INSERT ... VALUES, INSERT ...
+ * SELECT and COPY alike), so the row that carries this id in this
+ * statement is the row it was drawn for.  An id drawn by a SELECT of its
+ * own is another statement's.  The statement is known by its transaction
+ * and start time, not by its command id: a volatile function in the same
+ * row (a lookup for terminal_id, say) advances the command id between the
+ * draw and the trigger.
  */
 static struct
 {
 	bool		valid;
 	int64		id;
 	LocalTransactionId lxid;
+	TimestampTz statement_start;
 	CommandId	cid;
 }			drawn;
 
@@ -94,6 +98,7 @@ mtcbind_draw_binding_id(PG_FUNCTION_ARGS)
 {
 	drawn.id = nextval_internal(ext_catalog()->binding_seq, true);
 	drawn.lxid = MyProc->lxid;
+	drawn.statement_start = GetCurrentStatementStartTimestamp();
 	drawn.cid = GetCurrentCommandId(false);
 	drawn.valid = true;
 	PG_RETURN_INT64(drawn.id);
@@ -104,7 +109,9 @@ static bool
 take_drawn_id(int64 binding_id)
 {
 	bool		ok = drawn.valid && drawn.id == binding_id && binding_id > 0 &&
-		drawn.lxid == MyProc->lxid && drawn.cid == GetCurrentCommandId(false);
+		drawn.lxid == MyProc->lxid &&
+		drawn.statement_start == GetCurrentStatementStartTimestamp() &&
+		drawn.cid <= GetCurrentCommandId(false);
 
 	drawn.valid = false;
 	return ok;
