@@ -45,15 +45,9 @@ libdir=$("$bindir/pg_config" --pkglibdir)
 if [ ! -f "$libdir/citus.so" ] || [ "${CITUS_DEMO_BUILD:-0}" = 1 ]; then
     src=${1:-${CITUS_SRC:-}}
     [ -n "$src" ] || { echo "citus_demo: Citus is not installed; give its source (a tree or a git directory of citusdata/citus) as argument or CITUS_SRC" >&2; exit 1; }
-    missing=()
-    for p in liblz4-dev libzstd-dev libcurl4-openssl-dev libkrb5-dev libssl-dev postgresql-server-dev-15 make gcc; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        echo "citus_demo: installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    fi
+    . scripts/packages.sh
+    need_packages citus_demo liblz4-dev libzstd-dev libcurl4-openssl-dev libkrb5-dev libssl-dev \
+        postgresql-server-dev-15 make gcc
     build=$(mktemp -d /tmp/citus-build.XXXXXX)
     if git --git-dir="$src" rev-parse --verify -q "$tag^{commit}" >/dev/null 2>&1; then
         git --git-dir="$src" archive "$tag" | tar -x -C "$build"

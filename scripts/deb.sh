@@ -25,22 +25,8 @@ check=${MTCBIND_DEB_CHECK:-0}
 packages=(dpkg-dev debhelper make gcc libssl-dev postgresql-server-dev-all)
 # Testing at build time needs the servers themselves.
 [ "$check" = 1 ] && packages+=(postgresql-all)
-missing=()
-for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "deb: missing packages ${missing[*]}; run as root to install them" >&2
-        exit 1
-    fi
-    echo "deb: installing ${missing[*]}"
-    apt-get update -qq
-    mkdir -p /etc/postgresql-common
-    [ -f /etc/postgresql-common/createcluster.conf ] || echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
-fi
+. scripts/packages.sh
+need_packages deb "${packages[@]}"
 
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
 work=$(mktemp -d /tmp/mtcbind-deb.XXXXXX)

@@ -24,15 +24,8 @@ section() { printf '\n== %s\n' "$*"; }
 if [ "${HA_DEMO_SKIP_SETUP:-0}" != 1 ]; then
     bash scripts/setup.sh
 fi
-missing=()
-for p in pg-auto-failover-cli postgresql-15-auto-failover; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "ha_demo: installing ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+. scripts/packages.sh
+need_packages ha_demo pg-auto-failover-cli postgresql-15-auto-failover
 bindir=/usr/lib/postgresql/15/bin
 libdir=$("$bindir/pg_config" --pkglibdir)
 [ -f "$libdir/mtcbind.so" ] || { echo "ha_demo: mtcbind is not installed: run scripts/setup.sh" >&2; exit 1; }

@@ -144,10 +144,15 @@ createdb alt_bench
 psql -c 'CREATE EXTENSION mtcbind' -c 'SELECT mtcbind.maintain_event_log(1)' >/dev/null
 psql -f test/bench/binding_setup.sql >/dev/null
 psql -f test/bench/plpgsql_setup.sql
+# The alternative's scripts are mtcbind's with alt.request_key in its place,
+# as scripts/bench/run.sh makes them: the same requests, the same pairs.
+for s in bench_request_granted bench_request_bound bench_request_rejected; do
+    sed 's/mtcbind\.request_key(/alt.request_key(/' "test/bench/$s.sql" > "$work/alt_$s.sql"
+done
 run() {
     local script=$1; shift
     command psql -X -q -c CHECKPOINT          # no checkpoint of an earlier run inside this one
-    env "$@" pgbench -n -M prepared -c 2 -j 2 -T "$secs" -f "test/bench/$script" 2>&1 |
+    env "$@" pgbench -n -M prepared -c 2 -j 2 -T "$secs" -f "$script" 2>&1 |
         awk '/^tps = / { printf "%.0f", $3 } /failed transactions: [1-9]/ { print "FAILED"; exit 1 }'
 }
 echo "pgbench -M prepared, 2 clients, ${secs}s each, $(nproc) cores"
@@ -156,8 +161,9 @@ row() {
     local label=$1 m=$2 a=$3
     printf '%-30s %10s %10s %8s\n' "$label" "$m" "$a" "$(awk -v m="$m" -v a="$a" 'BEGIN { if (a > 0) printf "%.2f", m / a }')"
 }
-row "re-key, log_key_issue = on" "$(run bench_request_granted.sql)" "$(run plpgsql_rekey.sql)"
-row "re-key, log_key_issue = off" "$(run bench_request_granted.sql PGOPTIONS='-c mtcbind.log_key_issue=off')" \
-    "$(run plpgsql_rekey.sql PGOPTIONS='-c mtcbind.log_key_issue=off')"
-row "first use" "$(run bench_request_bound.sql)" "$(run plpgsql_first_use.sql)"
-row "refusal" "$(run bench_request_rejected.sql)" "$(run plpgsql_refusal.sql)"
+tb=test/bench
+row "re-key, log_key_issue = on" "$(run $tb/bench_request_granted.sql)" "$(run "$work/alt_bench_request_granted.sql")"
+row "re-key, log_key_issue = off" "$(run $tb/bench_request_granted.sql PGOPTIONS='-c mtcbind.log_key_issue=off')" \
+    "$(run "$work/alt_bench_request_granted.sql" PGOPTIONS='-c mtcbind.log_key_issue=off')"
+row "first use" "$(run $tb/bench_request_bound.sql)" "$(run "$work/alt_bench_request_bound.sql")"
+row "refusal" "$(run $tb/bench_request_rejected.sql)" "$(run "$work/alt_bench_request_rejected.sql")"

@@ -1,5 +1,5 @@
 -- plpgsql_setup.sql: the data for the PL/pgSQL alternative's benchmarks
--- (plpgsql_rekey.sql, plpgsql_first_use.sql, plpgsql_refusal.sql).  Run it
+-- (bench_request_*.sql calling alt.request_key; scripts/bench/check_alt.sh).  Run it
 -- after mtcbind's pairs are loaded (binding_setup.sql: device 'dev-n' with
 -- card bench_iccid(n), n = 1 .. 10 000) and mtcbind.maintain_event_log (so
 -- that alt's event log gets a day partition's indexes), and before any
