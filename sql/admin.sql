@@ -222,6 +222,28 @@ SELECT setval('mtcbind.binding_binding_id_seq', :top_id - 2, true) IS NOT NULL A
 SELECT pg_temp.try($$SELECT mtcbind.bind('vending-05', '89441000000000000059')$$);
 SELECT setval('mtcbind.binding_binding_id_seq', (SELECT max(binding_id) FROM mtcbind.binding)) IS NOT NULL AS repaired;
 SELECT pg_temp.req('vending-05', '89441000000000000059');
+-- Rule: a unique violation elsewhere than in mtcbind.binding is not taken
+-- for an identity that is taken: with the event log's sequence set back
+-- below its ids, a first use fails on the event's id, as itself (23505 on
+-- the event log, not MB005), and binds nothing.
+SELECT max(event_id) AS top_event FROM mtcbind.binding_event \gset
+SELECT setval('mtcbind.binding_event_event_id_seq', :top_event - 5) IS NOT NULL AS set_back;
+SELECT regexp_replace(pg_temp.try($$SELECT pg_temp.req('vending-09', '8944200000000000124')$$),
+                      '"binding_event_[a-z0-9_]+"|\(event_id\)=\([0-9]+\)', '<...>', 'g') AS first_use;
+SELECT count(*) AS bound FROM mtcbind.binding WHERE terminal_id = 'vending-09';
+SELECT setval('mtcbind.binding_event_event_id_seq', (SELECT max(event_id) FROM mtcbind.binding_event)) IS NOT NULL AS repaired;
+SELECT pg_temp.req('vending-09', '8944200000000000124');
+-- ... and a first use that failed leaves nothing behind that could spare a
+-- later binding its audit: in the same transaction, a direct INSERT of the
+-- card it tried is recorded as ever.
+BEGIN;
+SELECT max(event_id) AS top_event FROM mtcbind.binding_event \gset
+SELECT setval('mtcbind.binding_event_event_id_seq', :top_event - 5) IS NOT NULL AS set_back;
+SELECT pg_temp.try($$SELECT pg_temp.req('vending-11', '8944200000000000132')$$) LIKE '23505:%' AS failed;
+SELECT setval('mtcbind.binding_event_event_id_seq', (SELECT max(event_id) FROM mtcbind.binding_event)) IS NOT NULL AS repaired;
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('vending-11', '8944200000000000132');
+SELECT event, terminal_id FROM mtcbind.binding_event WHERE iccid = '8944200000000000132';
+ROLLBACK;
 
 -- Rule: the fast path and the full decision agree within one statement:
 -- after the first row moves the binding, the old device is refused.

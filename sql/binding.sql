@@ -78,6 +78,31 @@ SELECT * FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL
 -- Every refusal is in the event log, with its reason and no key material.
 SELECT event, reason, terminal_id, iccid, imei, imsi, detail
   FROM mtcbind.binding_event WHERE event = 'rejected' ORDER BY event_id;
+-- A refused first use leaves no binding and no 'bound' event, though under
+-- first_use = bind the insert is tried before anything is read: still the
+-- two pairs bound above.
+SELECT count(*) AS bindings,
+       (SELECT count(*) FROM mtcbind.binding_event WHERE event = 'bound') AS bound_events
+  FROM mtcbind.binding;
+
+-- Rule: a first use records its binding, then its key issue, with exactly
+-- the expiry its answer carries; the 'bound' event holds what the row
+-- holds, as for a binding made any other way.  With log_key_issue off, only
+-- the binding is recorded.
+CREATE TEMP TABLE first_answer AS
+  SELECT * FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+                                    pg_temp.btid(), pg_temp.ks(), now() + interval '7 days',
+                                    'meter-0901', '8944100000000009019', '352099001761481',
+                                    '3520990017614801', '001010000000901', 'app-1', 'usim-1');
+SELECT e.event, e.binding_id = a.binding_id AS same_binding, e.key_expires_at = a.expires_at AS same_expiry,
+       e.terminal_id, e.imei, e.imsi, e.reason, e.naf_id = mtcbind.naf_id('naf.example.org', '\x0100000002') AS naf, e.detail
+  FROM mtcbind.binding_event e, first_answer a
+ WHERE e.iccid = '8944100000000009019' ORDER BY e.event_id;
+SET mtcbind.log_key_issue = off;
+SELECT outcome FROM pg_temp.req('meter-0902', '8944100000000009027');
+RESET mtcbind.log_key_issue;
+SELECT event, terminal_id FROM mtcbind.binding_event WHERE iccid = '8944100000000009027' ORDER BY event_id;
+DELETE FROM mtcbind.binding WHERE iccid IN ('8944100000000009019', '8944100000000009027');
 
 -- Rule: expires_at is the earlier of the clock + key_lifetime and the Ks_int_NAF expiry.
 SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() + interval '1 hour');
@@ -111,6 +136,8 @@ SELECT pg_temp.try($$SELECT * FROM pg_temp.req('meter-0001', '894410000000000000
 -- Rule: with mtcbind.first_use = reject, only pre-provisioned pairs get keys.
 SET mtcbind.first_use = reject;
 SELECT * FROM pg_temp.req('meter-0004', '89441000000000000042');
+-- ... and a device bound elsewhere is still refused as such, not as not provisioned.
+SELECT outcome, reason FROM pg_temp.req('meter-0001', '89441000000000000059');
 SELECT mtcbind.bind('meter-0004', '89441000000000000042', note => 'factory list 2026-11') > 0 AS provisioned;
 SELECT outcome, reason, key_ok FROM pg_temp.req('meter-0004', '89441000000000000042', '351234560000010');
 SELECT pg_temp.try($$SET mtcbind.first_use = 'maybe'$$);

@@ -123,10 +123,11 @@ extern void raise_refusal(Reason reason, const PairIdentity *pair,
 						  const BindingRow *holder, int64 block_id) pg_attribute_noreturn();
 
 /*
- * Runs step in a subtransaction, so that a unique violation (another
- * binding took an identity meanwhile) undoes just the step.  Returns false
- * when that happened; other errors propagate.  *completed is what step
- * returned.
+ * Runs step in a subtransaction, so that a unique violation of
+ * mtcbind.binding (another binding holds an identity, or took it
+ * meanwhile) undoes just the step.  Returns false when that happened; other
+ * errors, unique violations of other tables included, propagate.
+ * *completed is what step returned.
  */
 typedef bool (*GuardedStep) (void *arg);
 extern bool run_guarded(GuardedStep step, void *arg, bool *completed);
@@ -140,6 +141,8 @@ typedef struct BindRequest
 	bool		first_use_reject;	/* the effective mtcbind.first_use */
 	bool		log_key_issue;
 	TimestampTz now;			/* the wall clock at the request */
+	TimestampTz ks_int_naf_expiry;	/* no key is recorded as issued after it */
+	int64		key_lifetime_usecs; /* the effective mtcbind.key_lifetime */
 } BindRequest;
 
 typedef struct Decision
@@ -150,7 +153,21 @@ typedef struct Decision
 	int64		device_binding_id;	/* refusals: who holds the device */
 	int64		uicc_binding_id;	/* ... and who holds the UICC */
 	int64		block_id;		/* refusals for a block */
+	TimestampTz key_recorded_at;	/* a first use that recorded its key issue
+									 * with its binding: the clock reading the
+									 * key's expiry was taken from; 0: none */
 } Decision;
+
+/*
+ * Key expiry: the earlier of the clock plus the key's lifetime and the
+ * bootstrap's expiry.
+ */
+static inline TimestampTz
+key_expiry_at(TimestampTz clock, int64 lifetime_usecs, TimestampTz ks_int_naf_expiry)
+{
+	return Min(clock + lifetime_usecs, ks_int_naf_expiry);
+}
+
 
 /*
  * The decision of request_key for a bound-or-bindable pair, with every
