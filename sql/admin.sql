@@ -233,6 +233,19 @@ SELECT regexp_replace(pg_temp.try($$SELECT pg_temp.req('vending-09', '8944200000
 SELECT count(*) AS bound FROM mtcbind.binding WHERE terminal_id = 'vending-09';
 SELECT setval('mtcbind.binding_event_event_id_seq', (SELECT max(event_id) FROM mtcbind.binding_event)) IS NOT NULL AS repaired;
 SELECT pg_temp.req('vending-09', '8944200000000000124');
+-- The same for a change the decision makes in a subtransaction (a first
+-- IMEI recorded on a bound pair): 23505 on the event log, not
+-- identity_mismatch (before 1.1, any unique violation there was taken for
+-- the IMEI being another binding's, and the refusal's own event, with the
+-- next id, recorded), and the IMEI is not recorded.  One id set back: only
+-- the change's event meets a taken id.
+SELECT max(event_id) AS top_event FROM mtcbind.binding_event \gset
+SELECT setval('mtcbind.binding_event_event_id_seq', :top_event - 1) IS NOT NULL AS set_back;
+SELECT regexp_replace(pg_temp.try($$SELECT pg_temp.req('vending-09', '8944200000000000124', '35209900176148')$$),
+                      '"binding_event_[a-z0-9_]+"|\(event_id\)=\([0-9]+\)', '<...>', 'g') AS first_imei;
+SELECT imei IS NULL AS imei_not_recorded FROM mtcbind.binding WHERE terminal_id = 'vending-09';
+SELECT setval('mtcbind.binding_event_event_id_seq', (SELECT max(event_id) FROM mtcbind.binding_event)) IS NOT NULL AS repaired;
+SELECT pg_temp.req('vending-09', '8944200000000000124', '35209900176148');
 -- ... and a first use that failed leaves nothing behind that could spare a
 -- later binding its audit: in the same transaction, a direct INSERT of the
 -- card it tried is recorded as ever.

@@ -104,6 +104,55 @@ RESET mtcbind.log_key_issue;
 SELECT event, terminal_id FROM mtcbind.binding_event WHERE iccid = '8944100000000009027' ORDER BY event_id;
 DELETE FROM mtcbind.binding WHERE iccid IN ('8944100000000009019', '8944100000000009027');
 
+-- Rule: a first use is recorded once, also when a DBA's statement trigger
+-- reads the inserted rows before mtcbind's own trigger does (its name sorts
+-- first), and when a row trigger makes another first use inside it.
+CREATE TABLE public.inserts_seen (n bigint);
+CREATE FUNCTION public.count_inserts() RETURNS trigger LANGUAGE plpgsql AS
+  $$BEGIN INSERT INTO public.inserts_seen SELECT count(*) FROM newrows; RETURN NULL; END$$;
+CREATE TRIGGER a_count_inserts AFTER INSERT ON mtcbind.binding REFERENCING NEW TABLE AS newrows
+  FOR EACH STATEMENT EXECUTE FUNCTION public.count_inserts();
+CREATE FUNCTION public.bind_companion() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.terminal_id = 'meter-0903' THEN
+        PERFORM * FROM pg_temp.req('meter-0904', '8944100000000009043');
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER a_bind_companion AFTER INSERT ON mtcbind.binding
+  FOR EACH ROW EXECUTE FUNCTION public.bind_companion();
+SELECT outcome FROM pg_temp.req('meter-0903', '8944100000000009035');
+SELECT terminal_id, count(*) FILTER (WHERE event = 'bound') AS bound,
+       count(*) FILTER (WHERE event = 'key_issued') AS key_issued
+  FROM mtcbind.binding_event WHERE iccid IN ('8944100000000009035', '8944100000000009043')
+ GROUP BY terminal_id ORDER BY terminal_id;
+SELECT n FROM public.inserts_seen ORDER BY n;
+DROP TRIGGER a_count_inserts ON mtcbind.binding;
+DROP TRIGGER a_bind_companion ON mtcbind.binding;
+DROP FUNCTION public.count_inserts(), public.bind_companion();
+DROP TABLE public.inserts_seen;
+DELETE FROM mtcbind.binding WHERE iccid IN ('8944100000000009035', '8944100000000009043');
+
+-- Rule: first uses in one transaction leave nothing behind per call (no
+-- subtransaction each): as many transaction memory contexts after 200 as
+-- after one.
+CREATE FUNCTION pg_temp.iccid_of(n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT b || ((10 - sum(CASE WHEN i % 2 = 1
+                                THEN (2 * substr(b, length(b) - i + 1, 1)::int) % 10
+                                     + (2 * substr(b, length(b) - i + 1, 1)::int) / 10
+                                ELSE substr(b, length(b) - i + 1, 1)::int END) % 10) % 10)::text
+      FROM (SELECT '89441000000001' || lpad(n::text, 4, '0') AS b) s, generate_series(1, 18) i
+     GROUP BY b
+$$;
+BEGIN;
+SELECT outcome FROM pg_temp.req('batch-0', pg_temp.iccid_of(0));
+SELECT count(*) AS contexts_after_one FROM pg_backend_memory_contexts WHERE name = 'CurTransactionContext' \gset
+SELECT count(*) FILTER (WHERE r.outcome = 'bound') AS bound
+  FROM generate_series(1, 200) g, LATERAL pg_temp.req('batch-' || g, pg_temp.iccid_of(g)) r;
+SELECT count(*) = :contexts_after_one AS same_contexts
+  FROM pg_backend_memory_contexts WHERE name = 'CurTransactionContext';
+ROLLBACK;
+
 -- Rule: expires_at is the earlier of the clock + key_lifetime and the Ks_int_NAF expiry.
 SELECT outcome, expires_in FROM pg_temp.req('meter-0001', '89441000000000000018', NULL, NULL, NULL, now() + interval '1 hour');
 SET mtcbind.key_lifetime = '15 minutes';

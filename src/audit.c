@@ -12,7 +12,6 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
-#include "storage/proc.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -38,21 +37,6 @@ typedef struct AuditContext
 } AuditContext;
 
 static AuditContext context;
-
-/*
- * A first use's claim on the 'bound' event of the binding it inserts (see
- * audit.h): valid only in the transaction and subtransaction that made it.
- */
-typedef struct BoundClaim
-{
-	bool		armed;
-	LocalTransactionId lxid;
-	SubTransactionId subxid;
-	int64		iccid;
-	int64		yielded_binding_id;	/* 0 until the trigger yields */
-} BoundClaim;
-
-static BoundClaim bound_claim;
 static bool callbacks_registered = false;
 
 /* True only while mtcbind_delete_events deletes: the append-only guard yields. */
@@ -80,7 +64,6 @@ audit_xact_callback(XactEvent event, void *arg)
 		event == XACT_EVENT_COMMIT || event == XACT_EVENT_PREPARE)
 	{
 		audit_context_clear();
-		memset(&bound_claim, 0, sizeof(bound_claim));
 		deleting_events = false;
 	}
 }
@@ -91,10 +74,6 @@ audit_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	if (event == SUBXACT_EVENT_ABORT_SUB && context.active && context.owner == mySubid)
 		audit_context_clear();
-	/* the claim lives in one subtransaction: it ends with it */
-	if ((event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB) &&
-		bound_claim.armed && bound_claim.subxid == mySubid)
-		memset(&bound_claim, 0, sizeof(bound_claim));
 }
 
 /* See audit.h. */
@@ -130,51 +109,6 @@ audit_context_set_naf(const char *naf_id, size_t len)
 	context.naf_id = (bytea *) MemoryContextAlloc(TopMemoryContext, VARHDRSZ + len);
 	SET_VARSIZE(context.naf_id, VARHDRSZ + len);
 	memcpy(VARDATA(context.naf_id), naf_id, len);
-}
-
-/* See audit.h.  Made inside a request_key call, whose context registered the callbacks. */
-void
-audit_claim_bound_event(int64 iccid)
-{
-	Assert(context.active && callbacks_registered);
-	bound_claim.armed = true;
-	bound_claim.lxid = MyProc->lxid;
-	bound_claim.subxid = GetCurrentSubTransactionId();
-	bound_claim.iccid = iccid;
-	bound_claim.yielded_binding_id = 0;
-}
-
-/* See audit.h.  A cheap test first, so that other inserts pay nothing. */
-bool
-audit_bound_claim_armed(void)
-{
-	return bound_claim.armed;
-}
-
-/*
- * See audit.h.  The trigger's side: true (the claimant writes the event)
- * only for the claimed insert, and once.
- */
-bool
-audit_yield_bound_event(int64 iccid, int64 binding_id)
-{
-	if (!bound_claim.armed || bound_claim.yielded_binding_id != 0 ||
-		bound_claim.lxid != MyProc->lxid ||
-		bound_claim.subxid != GetCurrentSubTransactionId() ||
-		bound_claim.iccid != iccid || binding_id <= 0)
-		return false;
-	bound_claim.yielded_binding_id = binding_id;
-	return true;
-}
-
-/* See audit.h. */
-int64
-audit_end_bound_claim(void)
-{
-	int64		yielded = bound_claim.armed ? bound_claim.yielded_binding_id : 0;
-
-	memset(&bound_claim, 0, sizeof(bound_claim));
-	return yielded;
 }
 
 /* The call's reason, else mtcbind.reason, else NULL. */

@@ -62,43 +62,6 @@ extern void audit_context_clear(void);
 extern const char *audit_current_reason(void);
 extern bytea *audit_current_naf(void);
 
-/*
- * The 'bound' event of new bindings: the columns it fills and the SELECT
- * list that fills them from a binding row n, with the reason and the NAF_Id
- * as the parameters named.  One home for both writers: the statement
- * trigger over the rows a statement inserted, and a first use, which writes
- * it in the statement that inserts its binding, with its key issue
- * (store_insert_first_use).
- */
-#define AUDIT_BOUND_EVENT_COLUMNS \
-	"event, binding_id, terminal_id, iccid, imei, imsi, reason, naf_id, detail"
-#define AUDIT_BOUND_EVENT_SELECT(reason_param, naf_param) \
-	"SELECT 'bound', n.binding_id, n.terminal_id, n.iccid, n.imei, n.imsi, " \
-	reason_param ", " naf_param "," \
-	"  CASE WHEN n.imeisv IS NOT NULL OR n.note IS NOT NULL" \
-	"         OR n.terminal_appli_id OPERATOR(pg_catalog.<>) ''" \
-	"         OR n.uicc_appli_id OPERATOR(pg_catalog.<>) ''" \
-	"  THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(" \
-	"    'imeisv', n.imeisv::pg_catalog.text," \
-	"    'terminal_appli_id', NULLIF(n.terminal_appli_id, '')," \
-	"    'uicc_appli_id', NULLIF(n.uicc_appli_id, '')," \
-	"    'note', n.note)) END"
-
-/*
- * A first use writes the 'bound' event of its binding itself, instead of
- * leaving it to the statement trigger (a second statement).  Around that
- * statement it claims the event; the trigger yields it only for that
- * statement's insert: the same transaction and subtransaction, one row, the
- * claimed ICCID.  Whatever the statement's outcome, the claim ends with it
- * (audit_end_bound_claim returns the binding_id whose event the trigger
- * yielded, or 0), and the end of its subtransaction or transaction ends it
- * too.
- */
-extern void audit_claim_bound_event(int64 iccid);
-extern bool audit_bound_claim_armed(void);
-extern bool audit_yield_bound_event(int64 iccid, int64 binding_id);
-extern int64 audit_end_bound_claim(void);
-
 /* Announces a recorded refusal on channel mtcbind_rejected. */
 extern void audit_notify_rejection(int64 event_id, const char *reason);
 

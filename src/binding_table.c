@@ -399,44 +399,22 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
  * any other), so that order is binding_id order.  The sort cost a first
  * use about 4 % of its time.
  */
-/*
- * True if the one row a statement inserted is the row a first use claimed
- * the 'bound' event of (audit.h), which it then writes itself.  The
- * transition table's read position is put back at its start, where the
- * trigger's own statement would scan it from.
- */
-static bool
-first_use_claims_row(TriggerData *trigdata)
-{
-	Tuplestorestate *rows = trigdata->tg_newtable;
-	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	bool		claimed = false;
-
-	int			iccid_att = SPI_fnumber(desc, "iccid");
-	int			id_att = SPI_fnumber(desc, "binding_id");
-
-	if (iccid_att > 0 && id_att > 0 && tuplestore_gettupleslot(rows, true, false, slot))
-	{
-		bool		iccid_null;
-		bool		id_null;
-		Datum		iccid = slot_getattr(slot, iccid_att, &iccid_null);
-		Datum		binding_id = slot_getattr(slot, id_att, &id_null);
-
-		if (!iccid_null && !id_null)
-			claimed = audit_yield_bound_event(DatumGetInt64(iccid), DatumGetInt64(binding_id));
-	}
-	tuplestore_rescan(rows);
-	ExecDropSingleTupleTableSlot(slot);
-	return claimed;
-}
-
 Datum
 mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
 {
 	static StoreStatement st = {
-		"INSERT INTO mtcbind.binding_event (" AUDIT_BOUND_EVENT_COLUMNS ")"
-		" " AUDIT_BOUND_EVENT_SELECT("$1", "$2") " FROM inserted n",
+		"INSERT INTO mtcbind.binding_event"
+		" (event, binding_id, terminal_id, iccid, imei, imsi, reason, naf_id, detail)"
+		" SELECT 'bound', n.binding_id, n.terminal_id, n.iccid, n.imei, n.imsi, $1, $2,"
+		"  CASE WHEN n.imeisv IS NOT NULL OR n.note IS NOT NULL"
+		"         OR n.terminal_appli_id OPERATOR(pg_catalog.<>) ''"
+		"         OR n.uicc_appli_id OPERATOR(pg_catalog.<>) ''"
+		"  THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
+		"    'imeisv', n.imeisv::pg_catalog.text,"
+		"    'terminal_appli_id', NULLIF(n.terminal_appli_id, ''),"
+		"    'uicc_appli_id', NULLIF(n.uicc_appli_id, ''),"
+		"    'note', n.note)) END"
+		" FROM inserted n",
 		2, {ST_TEXT, ST_BYTEA}
 	};
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
@@ -448,10 +426,6 @@ mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
 		elog(ERROR, "mtcbind.binding_audit_inserted() must be called as an AFTER INSERT statement trigger with a NEW TABLE");
 	/* nothing inserted (INSERT ... SELECT of no rows, ON CONFLICT DO NOTHING) */
 	if (tuplestore_tuple_count(trigdata->tg_newtable) == 0)
-		return PointerGetDatum(NULL);
-	/* a first use's own row: it writes the event with its key issue */
-	if (audit_bound_claim_armed() && tuplestore_tuple_count(trigdata->tg_newtable) == 1 &&
-		first_use_claims_row(trigdata))
 		return PointerGetDatum(NULL);
 
 	store_connect();

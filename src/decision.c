@@ -598,59 +598,9 @@ decide_foreign_uicc(const BindRequest *req, const BindingRow *held, Decision *de
 	return true;
 }
 
-typedef struct FirstUseStep
-{
-	const BindRequest *req;
-	NewBinding	binding;
-	bool		without_key;	/* record no key issue */
-	int64		binding_id;		/* out */
-	TimestampTz key_recorded_at;	/* out, see Decision */
-} FirstUseStep;
-
 /*
- * Inserts the binding of a first use with its events, in one statement:
- * 'bound' (the statement trigger yields it, audit.h) and, with
- * mtcbind.log_key_issue, key_issued.  False (undo) if the bootstrap expired
- * while the insert waited for a concurrent request: the key must not be
- * recorded as issued.
- */
-static bool
-first_use_step(void *arg)
-{
-	FirstUseStep *s = (FirstUseStep *) arg;
-	const BindRequest *req = s->req;
-	TimestampTz clock = GetCurrentTimestamp();
-	TimestampTz expiry = 0;
-
-	if (req->log_key_issue && !s->without_key && req->ks_int_naf_expiry > clock)
-		expiry = key_expiry_at(clock, req->key_lifetime_usecs, req->ks_int_naf_expiry);
-	audit_claim_bound_event(s->binding.iccid);
-	PG_TRY();
-	{
-		s->binding_id = store_insert_first_use(&s->binding, expiry);
-	}
-	PG_CATCH();
-	{
-		audit_end_bound_claim();
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
-	audit_end_bound_claim();
-	if (expiry != 0 && req->ks_int_naf_expiry <= GetCurrentTimestamp())
-		return false;
-	s->key_recorded_at = expiry != 0 ? clock : 0;
-	return true;
-}
-
-/*
- * Nothing holds the UICC: bind, unless the device or the IMSI is taken or
- * policy forbids first use.
- *
- * Under first_use = bind the insert comes first.  Its ON CONFLICT check
- * reads the unique indexes of terminal_id, IMEI and IMSI anyway, and the
- * device and the IMSI of a first use are nearly always free, so reading
- * them beforehand would read every index twice.  Only an insert that finds
- * something taken reads, to say what.
+ * Nothing holds the UICC: refuse if the device or the IMSI is taken or
+ * policy forbids first use, else bind.
  */
 static bool
 decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
@@ -658,34 +608,9 @@ decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
 	BindingRow	no_uicc_holder = {0};
 	BindingRow	device;
 	BindingRow	imsi_owner = {0};
+	NewBinding	nb;
 	Reason		reason;
-
-	if (!req->first_use_reject)
-	{
-		FirstUseStep step = {req, binding_from_request(req), false, 0, 0};
-		bool		completed;
-		bool		inserted;
-
-		audit_context_set_reason("first use (mtcbind.first_use = bind)");
-		inserted = run_guarded(first_use_step, &step, &completed);
-
-		/*
-		 * The bootstrap expired while the insert waited: bind without a key,
-		 * as decided in time; request_key refuses the key as expired.
-		 */
-		if (inserted && !completed)
-		{
-			step.without_key = true;
-			inserted = run_guarded(first_use_step, &step, &completed);
-		}
-		if (inserted)
-		{
-			*decision = keyed(OUTCOME_BOUND, step.binding_id);
-			decision->key_recorded_at = step.key_recorded_at;
-			return true;
-		}
-		audit_context_set_reason(NULL);
-	}
+	int64		binding_id;
 
 	read_by_device(req->pair.terminal_id, req->pair.has_imei, req->pair.imei, &device);
 	if (req->pair.has_imsi && !device.found)
@@ -713,16 +638,22 @@ decide_free_uicc(const BindRequest *req, Decision *decision, int *unexplained)
 		return true;
 	}
 
+	audit_context_set_reason("first use (mtcbind.first_use = bind)");
+	nb = binding_from_request(req);
+
 	/*
-	 * The insert met a binding that the reads do not show: one of this UICC
-	 * that committed after it was looked up (a concurrent first request),
-	 * which the next pass sees.  A conflict that the next pass cannot
-	 * explain either is on binding_id alone: the sequence is behind the
-	 * table.
+	 * A concurrent first request for the same UICC or device wins here, and
+	 * the next pass sees it.  A conflict that the next pass cannot explain
+	 * either is on binding_id alone: the sequence is behind the table.
 	 */
-	if (++(*unexplained) >= 2)
-		raise_sequence_behind();
-	return false;
+	if (!store_insert_binding(&nb, &binding_id))
+	{
+		if (++(*unexplained) >= 2)
+			raise_sequence_behind();
+		return false;
+	}
+	*decision = keyed(OUTCOME_BOUND, binding_id);
+	return true;
 }
 
 /* See decision.h. */

@@ -141,8 +141,6 @@ typedef struct BindRequest
 	bool		first_use_reject;	/* the effective mtcbind.first_use */
 	bool		log_key_issue;
 	TimestampTz now;			/* the wall clock at the request */
-	TimestampTz ks_int_naf_expiry;	/* no key is recorded as issued after it */
-	int64		key_lifetime_usecs; /* the effective mtcbind.key_lifetime */
 } BindRequest;
 
 typedef struct Decision
@@ -153,21 +151,7 @@ typedef struct Decision
 	int64		device_binding_id;	/* refusals: who holds the device */
 	int64		uicc_binding_id;	/* ... and who holds the UICC */
 	int64		block_id;		/* refusals for a block */
-	TimestampTz key_recorded_at;	/* a first use that recorded its key issue
-									 * with its binding: the clock reading the
-									 * key's expiry was taken from; 0: none */
 } Decision;
-
-/*
- * Key expiry: the earlier of the clock plus the key's lifetime and the
- * bootstrap's expiry.
- */
-static inline TimestampTz
-key_expiry_at(TimestampTz clock, int64 lifetime_usecs, TimestampTz ks_int_naf_expiry)
-{
-	return Min(clock + lifetime_usecs, ks_int_naf_expiry);
-}
-
 
 /*
  * The decision of request_key for a bound-or-bindable pair, with every

@@ -275,7 +275,7 @@ bootstrap_expired_now(KeyRequest *req)
 static TimestampTz
 key_expiry(const KeyRequest *req, int64 lifetime_usecs)
 {
-	return key_expiry_at(req->bind.now, lifetime_usecs, req->ks_int_naf_expiry);
+	return Min(req->bind.now + lifetime_usecs, req->ks_int_naf_expiry);
 }
 
 /* Wraps raw octets as a bytea Datum. */
@@ -315,8 +315,6 @@ request_key(PG_FUNCTION_ARGS)
 	policy_current(&policy);
 	req.bind.first_use_reject = policy.first_use_reject;
 	req.bind.log_key_issue = policy.log_key_issue;
-	req.bind.ks_int_naf_expiry = req.ks_int_naf_expiry;
-	req.bind.key_lifetime_usecs = policy.key_lifetime_usecs;
 	req.bind.now = GetCurrentTimestamp();
 	expired = req.ks_int_naf_expiry <= req.bind.now;
 
@@ -348,16 +346,7 @@ request_key(PG_FUNCTION_ARGS)
 		 * that expired meanwhile gets no key; what the decision recorded (a
 		 * new binding, a moved one) stays, as it was decided in time.
 		 */
-		if (decision.key_recorded_at != 0)
-		{
-			/*
-			 * A first use that recorded its key issue with its binding, by
-			 * the clock read before that statement, and checked after it:
-			 * the key goes out with the expiry recorded.
-			 */
-			req.bind.now = decision.key_recorded_at;
-		}
-		else if (decision.outcome != OUTCOME_REJECTED && bootstrap_expired_now(&req))
+		if (decision.outcome != OUTCOME_REJECTED && bootstrap_expired_now(&req))
 		{
 			int64		binding_id = decision.binding_id;
 
@@ -367,7 +356,7 @@ request_key(PG_FUNCTION_ARGS)
 		issue_key = decision.outcome != OUTCOME_REJECTED;
 		if (!issue_key)
 			record_rejection(&req, &decision);
-		else if (policy.log_key_issue && decision.key_recorded_at == 0)
+		else if (policy.log_key_issue)
 		{
 			record_key_issue(&req, decision.binding_id,
 							 key_expiry(&req, policy.key_lifetime_usecs));

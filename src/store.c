@@ -339,30 +339,6 @@ store_lock_binding(int64 binding_id, const char *terminal_id)
 	return store_run(&st, &args, SPI_OK_SELECT) > 0;
 }
 
-/* The parameters of both binding inserts below. */
-static void
-arg_new_binding(StoreArgs *args, const NewBinding *nb)
-{
-	arg_text(args, nb->terminal_id);
-	arg_int8(args, nb->iccid);
-	arg_ident(args, nb->has_imei, nb->imei);
-	arg_ident(args, nb->has_imeisv, nb->imeisv);
-	arg_ident(args, nb->has_imsi, nb->imsi);
-	arg_text(args, nb->terminal_appli_id ? nb->terminal_appli_id : "");
-	arg_text(args, nb->uicc_appli_id ? nb->uicc_appli_id : "");
-	arg_text(args, nb->note);
-	arg_datum(args, TimestampTzGetDatum(nb->key_issued_at), nb->key_issued_at == 0);
-}
-
-#define INSERT_BINDING_SQL \
-	"INSERT INTO mtcbind.binding AS b" \
-	" (terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id," \
-	"  note, last_key_at, key_count)" \
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9," \
-	"  CASE WHEN $9 IS NULL THEN 0 ELSE 1 END)"
-#define INSERT_BINDING_TYPES \
-	{ST_TEXT, ST_ICCID, ST_IMEI, ST_IMEISV, ST_IMSI, ST_TEXT, ST_TEXT, ST_TEXT, ST_TIMESTAMPTZ}
-
 /*
  * Inserts a binding.  A concurrent binding of the same UICC, device, IMEI
  * or IMSI makes it do nothing (false): the caller decides again.
@@ -371,54 +347,30 @@ bool
 store_insert_binding(const NewBinding *nb, int64 *binding_id)
 {
 	static StoreStatement st = {
-		INSERT_BINDING_SQL " ON CONFLICT DO NOTHING RETURNING b.binding_id",
-		9, INSERT_BINDING_TYPES
+		"INSERT INTO mtcbind.binding AS b"
+		" (terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id,"
+		"  note, last_key_at, key_count)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+		"  CASE WHEN $9 IS NULL THEN 0 ELSE 1 END)"
+		" ON CONFLICT DO NOTHING RETURNING b.binding_id",
+		9, {ST_TEXT, ST_ICCID, ST_IMEI, ST_IMEISV, ST_IMSI, ST_TEXT, ST_TEXT,
+			ST_TEXT, ST_TIMESTAMPTZ}
 	};
 	StoreArgs	args = {0};
 
-	arg_new_binding(&args, nb);
+	arg_text(&args, nb->terminal_id);
+	arg_int8(&args, nb->iccid);
+	arg_ident(&args, nb->has_imei, nb->imei);
+	arg_ident(&args, nb->has_imeisv, nb->imeisv);
+	arg_ident(&args, nb->has_imsi, nb->imsi);
+	arg_text(&args, nb->terminal_appli_id ? nb->terminal_appli_id : "");
+	arg_text(&args, nb->uicc_appli_id ? nb->uicc_appli_id : "");
+	arg_text(&args, nb->note);
+	arg_datum(&args, TimestampTzGetDatum(nb->key_issued_at), nb->key_issued_at == 0);
 	if (store_run(&st, &args, SPI_OK_INSERT_RETURNING) == 0)
 		return false;
 	result_int8(1, binding_id);
 	return true;
-}
-
-/*
- * A first use: inserts a binding with its 'bound' event and, unless
- * key_expires_at is 0, its key_issued event, in one statement, as the
- * floor of the benchmark writes them (the statement trigger yields the
- * 'bound' event to it, audit.h).  Raises unique_violation (23505) if the
- * UICC, the device, the IMEI or the IMSI is taken: for a caller that
- * expects no conflict and catches one in a subtransaction.  Without ON
- * CONFLICT the unique indexes are checked once, as the row's entries go in,
- * instead of also before.
- */
-int64
-store_insert_first_use(const NewBinding *nb, TimestampTz key_expires_at)
-{
-	static StoreStatement st = {
-		"WITH n AS (" INSERT_BINDING_SQL " RETURNING b.*)"
-		" INSERT INTO mtcbind.binding_event (" AUDIT_BOUND_EVENT_COLUMNS ", key_expires_at)"
-		" " AUDIT_BOUND_EVENT_SELECT("$10", "$11") ", NULL::pg_catalog.timestamptz FROM n"
-		" UNION ALL"
-		" SELECT 'key_issued', n.binding_id, n.terminal_id, n.iccid, NULL, NULL, NULL, $11, NULL, $12"
-		"   FROM n WHERE $12 IS NOT NULL"
-		" RETURNING binding_id",
-		12, {ST_TEXT, ST_ICCID, ST_IMEI, ST_IMEISV, ST_IMSI, ST_TEXT, ST_TEXT, ST_TEXT,
-			 ST_TIMESTAMPTZ, ST_TEXT, ST_BYTEA, ST_TIMESTAMPTZ}
-	};
-	StoreArgs	args = {0};
-	bytea	   *naf_id = audit_current_naf();
-	int64		binding_id;
-
-	arg_new_binding(&args, nb);
-	arg_text(&args, audit_current_reason());
-	arg_datum(&args, PointerGetDatum(naf_id), naf_id == NULL);
-	arg_datum(&args, TimestampTzGetDatum(key_expires_at), key_expires_at == 0);
-	if (store_run(&st, &args, SPI_OK_INSERT_RETURNING) != (key_expires_at == 0 ? 1 : 2))
-		elog(ERROR, "mtcbind: a first use wrote other events than expected");
-	result_int8(1, &binding_id);
-	return binding_id;
 }
 
 /*

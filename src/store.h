@@ -123,7 +123,6 @@ typedef struct NewBinding
 } NewBinding;
 
 extern bool store_insert_binding(const NewBinding *nb, int64 *binding_id);
-extern int64 store_insert_first_use(const NewBinding *nb, TimestampTz key_expires_at);
 extern bool store_record_identities(const BindingRow *held,
 									bool set_imei, int64 imei,
 									bool set_imeisv, int64 imeisv,
