@@ -225,7 +225,7 @@ SELECT pg_temp.req('vending-05', '89441000000000000059');
 -- Rule: a unique violation elsewhere than in mtcbind.binding is not taken
 -- for an identity that is taken: with the event log's sequence set back
 -- below its ids, a first use fails on the event's id, as itself (23505 on
--- the event log, not MB005), and binds nothing.
+-- the event log), and binds nothing.
 SELECT max(event_id) AS top_event FROM mtcbind.binding_event \gset
 SELECT setval('mtcbind.binding_event_event_id_seq', :top_event - 5) IS NOT NULL AS set_back;
 SELECT regexp_replace(pg_temp.try($$SELECT pg_temp.req('vending-09', '8944200000000000124')$$),
