@@ -170,6 +170,11 @@ BEGIN
       INTO event_log_bytes, event_partitions, oldest_event_partition
       FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
       JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid;
+    -- The compact key-issue log is part of it.
+    event_log_bytes := event_log_bytes
+        OPERATOR(pg_catalog.+) pg_catalog.pg_total_relation_size('mtcbind.key_issuer'::pg_catalog.regclass)
+        OPERATOR(pg_catalog.+) (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint
+                                  FROM pg_catalog.pg_partition_tree('mtcbind.key_issue'::pg_catalog.regclass) p);
     counters_available := mtcbind._counters_available();
     RETURN;
 END
@@ -258,3 +263,303 @@ BEGIN
     END IF;
 END
 $validate_if_empty$;
+
+------------------------------------------------------------------------------
+-- The compact key-issue log (docs/dba-guide.md, "Where key issues are
+-- recorded").  With mtcbind.key_issue_log = compact, an issued key is a
+-- 68-byte row of mtcbind.key_issue instead of a key_issued event of
+-- binding_event (a 136-byte row with three index entries): the NAF and the
+-- session user are a code from mtcbind.key_issuer, and the device is not
+-- copied, as the binding's history in binding_event gives it.  The view
+-- mtcbind.key_issues shows the key issues of both logs alike.
+------------------------------------------------------------------------------
+CREATE SEQUENCE mtcbind.key_issuer_issuer_seq AS integer;
+CREATE TABLE mtcbind.key_issuer (
+    issuer  integer NOT NULL DEFAULT pg_catalog.nextval('mtcbind.key_issuer_issuer_seq'::pg_catalog.regclass),
+    naf_id  bytea NOT NULL,
+    actor   text NOT NULL,
+    CONSTRAINT key_issuer_pkey PRIMARY KEY (issuer),
+    CONSTRAINT key_issuer_naf_actor_key UNIQUE (naf_id, actor)
+);
+ALTER SEQUENCE mtcbind.key_issuer_issuer_seq OWNED BY mtcbind.key_issuer.issuer;
+COMMENT ON TABLE mtcbind.key_issuer IS
+    'Who issued keys recorded in mtcbind.key_issue: a NAF_Id and a session user per code; append-only';
+
+CREATE TABLE mtcbind.key_issue (
+    binding_id  bigint NOT NULL,
+    iccid       mtcbind.iccid NOT NULL,
+    issued_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    expires_at  timestamptz NOT NULL,
+    issuer      integer NOT NULL
+) PARTITION BY RANGE (issued_at);
+COMMENT ON TABLE mtcbind.key_issue IS
+    'Append-only log of issued keys (never key material) when mtcbind.key_issue_log = compact; partitioned by day; read it through mtcbind.key_issues';
+CREATE TABLE mtcbind.key_issue_default PARTITION OF mtcbind.key_issue DEFAULT;
+
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.key_issuer', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.key_issuer_issuer_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.key_issue_default', '');
+
+CREATE TRIGGER key_issuer_append_only
+    BEFORE UPDATE OR DELETE ON mtcbind.key_issuer
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.event_append_only();
+CREATE TRIGGER key_issuer_no_truncate BEFORE TRUNCATE ON mtcbind.key_issuer
+    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only();
+CREATE TRIGGER key_issue_append_only
+    BEFORE UPDATE OR DELETE ON mtcbind.key_issue
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.event_append_only();
+
+-- A partition of key_issue: the keys of a card by time (the question an
+-- auditor asks), a BRIN of the time for the rest, and the TRUNCATE guard.
+CREATE FUNCTION mtcbind._prepare_key_issue_partition(partition_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $prepare$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (iccid, issued_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_iccid_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I USING brin (issued_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_issued_at_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE TRIGGER key_issue_no_truncate BEFORE TRUNCATE ON mtcbind.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only()',
+                              partition_name);
+END
+$prepare$;
+REVOKE ALL ON FUNCTION mtcbind._prepare_key_issue_partition(name) FROM PUBLIC;
+
+SELECT mtcbind._prepare_key_issue_partition('key_issue_default');
+-- The default partition is purged by a DELETE by time: a btree for it.
+DROP INDEX mtcbind.key_issue_default_issued_at_idx;
+CREATE INDEX key_issue_default_issued_at_idx ON mtcbind.key_issue_default (issued_at);
+
+-- The device a binding had at a moment: the binding's last 'bound' or
+-- 'rebound' event up to then; if retention removed it, the device the next
+-- 'rebound' moved the binding from; else the binding's device now.
+CREATE FUNCTION mtcbind._device_at(binding_id bigint, iccid mtcbind.iccid, at timestamptz)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $device_at$
+    SELECT COALESCE(
+        (SELECT e.terminal_id FROM mtcbind.binding_event e
+          WHERE e.iccid OPERATOR(mtcbind.=) $2 AND e.binding_id OPERATOR(pg_catalog.=) $1
+            AND e.occurred_at OPERATOR(pg_catalog.<=) $3
+            AND e.event OPERATOR(pg_catalog.=) ANY ('{bound,rebound}'::text[])
+          ORDER BY e.occurred_at DESC LIMIT 1),
+        (SELECT COALESCE(e.previous_terminal_id, e.terminal_id) FROM mtcbind.binding_event e
+          WHERE (e.iccid OPERATOR(mtcbind.=) $2 OR e.previous_iccid OPERATOR(mtcbind.=) $2)
+            AND e.binding_id OPERATOR(pg_catalog.=) $1
+            AND e.occurred_at OPERATOR(pg_catalog.>) $3
+            AND e.event OPERATOR(pg_catalog.=) 'rebound'
+          ORDER BY e.occurred_at LIMIT 1),
+        (SELECT b.terminal_id FROM mtcbind.binding b WHERE b.binding_id OPERATOR(pg_catalog.=) $1))
+$device_at$;
+REVOKE ALL ON FUNCTION mtcbind._device_at(bigint, mtcbind.iccid, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mtcbind._device_at(bigint, mtcbind.iccid, timestamptz) TO mtcbind_admin, mtcbind_auditor;
+
+-- Every issued key, from whichever log holds it.  security_barrier off: a
+-- reader's filter on iccid and time reaches the tables' indexes.
+CREATE VIEW mtcbind.key_issues AS
+SELECT e.occurred_at AS issued_at, e.binding_id, e.iccid, e.terminal_id,
+       e.key_expires_at AS expires_at, e.naf_id, e.actor, 'binding_event'::text AS logged_in
+  FROM mtcbind.binding_event e
+ WHERE e.event OPERATOR(pg_catalog.=) 'key_issued'
+UNION ALL
+SELECT k.issued_at, k.binding_id, k.iccid,
+       mtcbind._device_at(k.binding_id, k.iccid, k.issued_at),
+       k.expires_at, i.naf_id, i.actor, 'key_issue'::text
+  FROM mtcbind.key_issue k
+  JOIN mtcbind.key_issuer i ON i.issuer OPERATOR(pg_catalog.=) k.issuer;
+COMMENT ON VIEW mtcbind.key_issues IS
+    'Every issued key (never the key): time, binding, card, device then, expiry, NAF, session user, and which log holds it';
+
+GRANT SELECT ON mtcbind.key_issue, mtcbind.key_issuer, mtcbind.key_issues
+    TO mtcbind_admin, mtcbind_auditor;
+
+-- Makes one day's partition of a log (binding_event or key_issue) if it is
+-- missing and the default partition holds none of that day's rows; true if
+-- it made one.  Made apart and attached: ATTACH PARTITION takes only SHARE
+-- UPDATE EXCLUSIVE on the log, so inserts go on meanwhile.  It checks the
+-- default partition, which it locks exclusively.
+CREATE FUNCTION mtcbind._add_day_partition(log name, day date)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+AS $add$
+DECLARE
+    part      text := log OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
+    time_col  text := CASE log WHEN 'binding_event' THEN 'occurred_at' WHEN 'key_issue' THEN 'issued_at' END;
+    day_start timestamptz := day::timestamp AT TIME ZONE 'UTC';
+    day_end   timestamptz := (day OPERATOR(pg_catalog.+) 1)::timestamp AT TIME ZONE 'UTC';
+    taken     boolean;
+BEGIN
+    IF time_col IS NULL THEN
+        RAISE EXCEPTION 'log must be binding_event or key_issue' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) part
+                  AND c.relnamespace OPERATOR(pg_catalog.=) 'mtcbind'::pg_catalog.regnamespace) THEN
+        RETURN false;
+    END IF;
+    EXECUTE pg_catalog.format('SELECT EXISTS (SELECT FROM mtcbind.%I WHERE %I OPERATOR(pg_catalog.>=) $1 AND %I OPERATOR(pg_catalog.<) $2)',
+                              log OPERATOR(pg_catalog.||) '_default', time_col, time_col)
+        INTO taken USING day_start, day_end;
+    IF taken THEN
+        RAISE NOTICE 'rows of % are in %_default already; that day gets no partition of %', day, log, log;
+        RETURN false;
+    END IF;
+    EXECUTE pg_catalog.format('CREATE TABLE mtcbind.%I (LIKE mtcbind.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS)',
+                              part, log);
+    IF log OPERATOR(pg_catalog.=) 'binding_event' THEN
+        PERFORM mtcbind._prepare_event_partition(part);
+    ELSE
+        PERFORM mtcbind._prepare_key_issue_partition(part);
+    END IF;
+    PERFORM mtcbind._lock_event_table(pg_catalog.format('mtcbind.%I', log OPERATOR(pg_catalog.||) '_default')::pg_catalog.regclass);
+    EXECUTE pg_catalog.format('ALTER TABLE mtcbind.%I ATTACH PARTITION mtcbind.%I FOR VALUES FROM (%L) TO (%L)',
+                              log, part, day_start, day_end);
+    RETURN true;
+END
+$add$;
+REVOKE ALL ON FUNCTION mtcbind._add_day_partition(name, date) FROM PUBLIC;
+
+-- Both logs get their day partitions; returns on how many days it made
+-- one (of either log).
+CREATE OR REPLACE FUNCTION mtcbind.maintain_event_log(days_ahead integer DEFAULT 7)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+AS $maintain$
+DECLARE
+    today date := (pg_catalog.clock_timestamp() AT TIME ZONE 'UTC')::date;
+    day   date;
+    made  integer := 0;
+    event_part boolean;
+    key_part   boolean;
+BEGIN
+    IF days_ahead IS NULL THEN
+        RAISE EXCEPTION 'days_ahead must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF days_ahead OPERATOR(pg_catalog.<) 0 OR days_ahead OPERATOR(pg_catalog.>) 366 THEN
+        RAISE EXCEPTION 'days_ahead must be between 0 and 366'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 0..days_ahead LOOP
+        day := today OPERATOR(pg_catalog.+) i;
+        event_part := mtcbind._add_day_partition('binding_event', day);
+        key_part := mtcbind._add_day_partition('key_issue', day);
+        IF event_part OR key_part THEN
+            made := made OPERATOR(pg_catalog.+) 1;
+        END IF;
+    END LOOP;
+    RETURN made;
+END
+$maintain$;
+
+COMMENT ON FUNCTION mtcbind.maintain_event_log(integer) IS
+    'Creates the missing daily partitions of mtcbind.binding_event and mtcbind.key_issue from today to days_ahead; run daily';
+
+-- Retention of both logs: key issues are events of kind key_issued,
+-- wherever they are recorded.
+CREATE OR REPLACE FUNCTION mtcbind.purge_events(older_than interval, reason text, kinds text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, YMD'
+SET TimeZone = 'UTC'
+-- the drop guard lets the retention path drop day partitions that hold events
+SET mtcbind.allow_drop_with_data = on
+AS $purge$
+DECLARE
+    cutoff    timestamptz;
+    log       name;
+    part      record;
+    rows      bigint;
+    removed   bigint := 0;
+    dropped   text[] := '{}';
+    to_drop   text[];
+    part_name text;
+    unknown   text;
+BEGIN
+    IF older_than IS NULL THEN
+        RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF older_than OPERATOR(pg_catalog.<) interval '0'
+       OR older_than OPERATOR(pg_catalog.>) interval '1000 years' THEN
+        RAISE EXCEPTION 'older_than must be an interval from zero to 1000 years'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM mtcbind._check_reason(reason);
+    IF kinds IS NOT NULL THEN
+        SELECT k INTO unknown FROM pg_catalog.unnest(kinds) k
+         WHERE k IS NULL OR NOT k OPERATOR(pg_catalog.=) ANY (ARRAY[
+               'bound', 'unbound', 'rebound', 'attribute_changed', 'updated', 'truncated',
+               'key_issued', 'rejected', 'transfer_authorized', 'transfer_revoked',
+               'blocked', 'unblocked', 'policy_changed', 'events_purged']::text[])
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION 'kinds contains %, which is not an event kind',
+                coalesce(pg_catalog.quote_literal(pg_catalog.left(unknown, 40)), 'NULL')
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+    cutoff := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) older_than;
+
+    IF kinds IS NULL THEN
+        FOREACH log IN ARRAY '{binding_event,key_issue}'::name[] LOOP
+            -- The default partition's old rows first: a DELETE, no table lock.
+            removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events(
+                pg_catalog.format('mtcbind.%I', log OPERATOR(pg_catalog.||) '_default')::pg_catalog.regclass, cutoff, NULL);
+            -- Partitions of past days get no new rows: count them before
+            -- locking.  (The bounds print in ISO and UTC: the function's own
+            -- settings.)
+            to_drop := '{}';
+            FOR part IN
+                SELECT c.relname,
+                       pg_catalog.substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+                                            'TO \(''([^'']+)''\)')::timestamptz AS day_end
+                  FROM pg_catalog.pg_inherits i
+                  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+                 WHERE i.inhparent OPERATOR(pg_catalog.=) pg_catalog.format('mtcbind.%I', log)::pg_catalog.regclass
+                   AND c.relname OPERATOR(pg_catalog.<>) (log OPERATOR(pg_catalog.||) '_default')
+                 ORDER BY 2
+            LOOP
+                CONTINUE WHEN part.day_end IS NULL OR part.day_end OPERATOR(pg_catalog.>) cutoff;
+                EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM mtcbind.%I', part.relname) INTO rows;
+                removed := removed OPERATOR(pg_catalog.+) rows;
+                to_drop := to_drop OPERATOR(pg_catalog.||) part.relname::text;
+            END LOOP;
+            -- Dropping a partition locks the whole log: only when it is
+            -- free, and then only for the drops.
+            IF pg_catalog.cardinality(to_drop) OPERATOR(pg_catalog.>) 0 THEN
+                PERFORM mtcbind._lock_event_table(pg_catalog.format('mtcbind.%I', log)::pg_catalog.regclass);
+                FOREACH part_name IN ARRAY to_drop LOOP
+                    EXECUTE pg_catalog.format('DROP TABLE mtcbind.%I', part_name);
+                END LOOP;
+                dropped := dropped OPERATOR(pg_catalog.||) to_drop;
+            END IF;
+        END LOOP;
+    ELSE
+        removed := mtcbind._delete_events('mtcbind.binding_event', cutoff, kinds);
+        IF 'key_issued' OPERATOR(pg_catalog.=) ANY (kinds) THEN
+            removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events('mtcbind.key_issue', cutoff, NULL);
+        END IF;
+    END IF;
+
+    INSERT INTO mtcbind.binding_event (event, reason, detail)
+    VALUES ('events_purged', reason,
+            pg_catalog.jsonb_build_object('cutoff', cutoff, 'kinds', kinds,
+                                          'partitions_dropped', dropped, 'events_removed', removed));
+    RETURN removed;
+END
+$purge$;
+
+-- No partition of key_issue is made here: a table made by this script would
+-- be a member of the extension, and pg_dump would leave out its rows.  Key
+-- issues go to key_issue_default until the next maintain_event_log (run
+-- daily) makes the days' partitions (docs/upgrading.md).

@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 
 #include "audit.h"
+#include "catalog.h"
 #include "errcodes.h"
 #include "settings.h"
 #include "store.h"
@@ -247,6 +248,54 @@ audit_record(const AuditEvent *ev)
 }
 
 /*
+ * See audit.h.  The NAF and the session user are stored as a code of
+ * mtcbind.key_issuer, made the first time a pair issues a key.  Made in the
+ * same (sub)transaction as the key's row, so a rollback takes both, and a
+ * code is never cached: the lookup is one probe of a table of a few rows.
+ * Two sessions making the same code: ON CONFLICT makes the second wait for
+ * the first, and its next statement sees the code.
+ */
+void
+audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
+{
+	static StoreStatement record = {
+		"INSERT INTO mtcbind.key_issue (binding_id, iccid, expires_at, issuer)"
+		" SELECT $1, $2, $3, i.issuer FROM mtcbind.key_issuer i"
+		" WHERE i.naf_id OPERATOR(pg_catalog.=) $4"
+		"   AND i.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text",
+		4, {ST_INT8, ST_ICCID, ST_TIMESTAMPTZ, ST_BYTEA}
+	};
+	static StoreStatement new_issuer = {
+		"INSERT INTO mtcbind.key_issuer (naf_id, actor)"
+		" VALUES ($1, SESSION_USER) ON CONFLICT DO NOTHING",
+		1, {ST_BYTEA}
+	};
+	StoreArgs	args = {0};
+	StoreArgs	issuer_args = {0};
+
+	if (!context.active || context.naf_id == NULL)
+		elog(ERROR, "mtcbind: a key issue is recorded only within a request");
+	if (!OidIsValid(ext_catalog()->key_issue_rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("mtcbind.key_issue_log = compact needs mtcbind 1.1"),
+				 errdetail("The table mtcbind.key_issue does not exist in this database."),
+				 errhint("Run ALTER EXTENSION mtcbind UPDATE, or set mtcbind.key_issue_log = events.")));
+
+	arg_int8(&args, binding_id);
+	arg_ident(&args, true, iccid);
+	arg_timestamptz(&args, expires_at);
+	arg_datum(&args, PointerGetDatum(context.naf_id), false);
+	if (store_run(&record, &args, SPI_OK_INSERT) == 1)
+		return;
+
+	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
+	store_run(&new_issuer, &issuer_args, SPI_OK_INSERT);
+	if (store_run(&record, &args, SPI_OK_INSERT) != 1)
+		elog(ERROR, "mtcbind: no code in mtcbind.key_issuer for this NAF and session user");
+}
+
+/*
  * Any user of the database may LISTEN (and NOTIFY), so the payload names
  * the event and its reason only; the identities stay in the event row,
  * readable by mtcbind_auditor.  A listener should trust the row, not the
@@ -290,9 +339,13 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 		op = "DELETE";
 	else
 		op = "TRUNCATE";
+	/* A partition of a log, or key_issuer: the name of the log it is part of */
 	ereport(ERROR,
 			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
-			 errmsg("mtcbind.binding_event is append-only"),
+			 errmsg("mtcbind.%s is append-only",
+					strncmp(RelationGetRelationName(trigdata->tg_relation), "key_issuer", 10) == 0 ? "key_issuer" :
+					strncmp(RelationGetRelationName(trigdata->tg_relation), "key_issue", 9) == 0 ? "key_issue" :
+					"binding_event"),
 			 errdetail("%s is not allowed on the audit log.", op),
 			 errhint("Old events are removed with mtcbind.purge_events; see docs/dba-guide.md.")));
 	PG_RETURN_NULL();			/* keep compiler quiet */
@@ -301,7 +354,8 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 /*
  * mtcbind._delete_events(target regclass, cutoff timestamptz, kinds text[])
  * Deletes the events before cutoff (of the given kinds, or all) from the
- * event log or its default partition; returns how many.  Called by
+ * event log or the key-issue log, or from one's default partition; returns
+ * how many.  Called by
  * mtcbind.purge_events only (granted to no one).
  */
 Datum
@@ -309,6 +363,7 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 {
 	Oid			target;
 	char	   *target_name;
+	const char *time_column;
 	Oid			argtypes[2] = {TIMESTAMPTZOID, TEXTARRAYOID};
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
@@ -321,18 +376,29 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 				 errmsg("target and cutoff must not be NULL")));
 	target = PG_GETARG_OID(0);
 	target_name = get_rel_name(target);
-	/* Only the log itself or its default partition: never another table. */
-	if (target_name == NULL ||
-		get_rel_namespace(target) != get_namespace_oid("mtcbind", false) ||
-		(strcmp(target_name, "binding_event") != 0 &&
-		 strcmp(target_name, "binding_event_default") != 0))
+	/* Only a log itself or its default partition: never another table. */
+	if (target_name != NULL &&
+		get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
+		(strcmp(target_name, "binding_event") == 0 ||
+		 strcmp(target_name, "binding_event_default") == 0))
+		time_column = "occurred_at";
+	else if (target_name != NULL &&
+			 get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
+			 (strcmp(target_name, "key_issue") == 0 ||
+			  strcmp(target_name, "key_issue_default") == 0))
+		time_column = "issued_at";	/* every row a key_issued event */
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target must be mtcbind.binding_event or mtcbind.binding_event_default")));
+				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue or their default partition")));
+	if (!PG_ARGISNULL(2) && strcmp(time_column, "issued_at") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("kinds must be NULL for mtcbind.key_issue")));
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM mtcbind.%s WHERE occurred_at OPERATOR(pg_catalog.<) $1",
-					 quote_identifier(target_name));
+	appendStringInfo(&sql, "DELETE FROM mtcbind.%s WHERE %s OPERATOR(pg_catalog.<) $1",
+					 quote_identifier(target_name), time_column);
 	values[0] = PG_GETARG_DATUM(1);
 	values[1] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 	if (!PG_ARGISNULL(2))

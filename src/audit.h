@@ -33,6 +33,12 @@ typedef struct AuditEvent
 /* Writes an event (within an SPI connection); returns its event_id. */
 extern int64 audit_record(const AuditEvent *ev);
 
+/*
+ * Records an issued key in the compact log, mtcbind.key_issue (within an
+ * SPI connection, in a call whose context has set the NAF).
+ */
+extern void audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at);
+
 /* Builds the detail of an event as jsonb, with PostgreSQL's own builder. */
 typedef struct AuditDetail
 {

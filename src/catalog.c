@@ -93,6 +93,7 @@ ext_catalog(void)
 	found.blocklist_rel = get_relname_relid("blocklist", found.namespace_oid);
 	found.policy_rel = get_relname_relid("policy", found.namespace_oid);
 	found.event_rel = get_relname_relid("binding_event", found.namespace_oid);
+	found.key_issue_rel = get_relname_relid("key_issue", found.namespace_oid);
 
 	found.generation = cached.generation;
 	if (memcmp(&found.namespace_oid, &cached.namespace_oid,

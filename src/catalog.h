@@ -20,6 +20,7 @@ typedef struct ExtCatalog
 	Oid			blocklist_rel;
 	Oid			policy_rel;
 	Oid			event_rel;		/* binding_event, the partitioned log */
+	Oid			key_issue_rel;	/* key_issue (1.1), or InvalidOid */
 } ExtCatalog;
 
 /*

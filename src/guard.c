@@ -222,14 +222,18 @@ dropped_table_with_rows(DropStmt *stmt, bool *cascade_in_schema)
 	return InvalidOid;
 }
 
-/* True if the ALTER TABLE detaches a partition of the event log. */
+/* True if the ALTER TABLE detaches a partition of the event or key-issue log. */
 static bool
 detaches_event_partition(AlterTableStmt *stmt)
 {
 	ListCell   *lc;
+	Oid			relid;
 
-	if (stmt->relation == NULL ||
-		RangeVarGetRelid(stmt->relation, NoLock, true) != ext_catalog()->event_rel)
+	if (stmt->relation == NULL)
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+	if (!OidIsValid(relid) ||
+		(relid != ext_catalog()->event_rel && relid != ext_catalog()->key_issue_rel))
 		return false;
 	foreach(lc, stmt->cmds)
 	{
@@ -327,6 +331,9 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 		"       EXISTS (SELECT FROM mtcbind.binding_event)",
 		0, {0}
 	};
+	static StoreStatement key_issues = {
+		"SELECT EXISTS (SELECT FROM mtcbind.key_issue)", 0, {0}
+	};
 	EventTriggerData *trigdata;
 	StoreArgs	args = {0};
 	GuardedChange change;
@@ -358,6 +365,12 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	bindings = result_bool(1);
 	blocks = result_bool(2);
 	events = result_bool(3);
+	/* The compact key-issue log (1.1) holds audit events too. */
+	if (!events && OidIsValid(ext_catalog()->key_issue_rel))
+	{
+		store_run(&key_issues, &args, SPI_OK_SELECT);
+		events = result_bool(1);
+	}
 	store_finish();
 
 	if (bindings || blocks || events)

@@ -137,6 +137,7 @@ policy_current(EffectivePolicy *out)
 	if (stored.has_max_lifetime && stored.max_lifetime_usecs < out->key_lifetime_usecs)
 		out->key_lifetime_usecs = stored.max_lifetime_usecs;
 	out->log_key_issue = mtcbind_log_key_issue;
+	out->key_issue_compact = mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT;
 }
 
 /*
@@ -260,6 +261,11 @@ mtcbind_settings(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(mtcbind_log_key_issue ? "on" : "off");
 	nulls[2] = true;
 	values[2] = (Datum) 0;
+	values[3] = values[1];
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	values[0] = CStringGetTextDatum("key_issue_log");
+	values[1] = CStringGetTextDatum(mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT ? "compact" : "events");
 	values[3] = values[1];
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 

@@ -243,11 +243,21 @@ record_rejection(const KeyRequest *req, const Decision *decision)
 	audit_notify_rejection(event_id, ev.reason);
 }
 
-/* Records an issued key: its expiry, never the key. */
+/*
+ * Records an issued key: its expiry, never the key.  In the compact log
+ * (mtcbind.key_issue_log) or as an event.
+ */
 static void
-record_key_issue(const KeyRequest *req, int64 binding_id, TimestampTz expires_at)
+record_key_issue(const KeyRequest *req, bool compact, int64 binding_id,
+				 TimestampTz expires_at)
 {
 	AuditEvent	ev = {.event = "key_issued"};
+
+	if (compact)
+	{
+		audit_record_key_issue(binding_id, req->bind.pair.iccid, expires_at);
+		return;
+	}
 
 	ev.binding_id = binding_id;
 	ev.terminal_id = req->bind.pair.terminal_id;
@@ -358,7 +368,7 @@ request_key(PG_FUNCTION_ARGS)
 			record_rejection(&req, &decision);
 		else if (policy.log_key_issue)
 		{
-			record_key_issue(&req, decision.binding_id,
+			record_key_issue(&req, policy.key_issue_compact, decision.binding_id,
 							 key_expiry(&req, policy.key_lifetime_usecs));
 
 			/*

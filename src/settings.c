@@ -16,12 +16,19 @@ int			mtcbind_first_use = FIRST_USE_BIND;
 int64		mtcbind_key_lifetime_usecs = USECS_PER_DAY;
 char	   *mtcbind_key_lifetime_text = NULL;
 bool		mtcbind_log_key_issue = true;
+int			mtcbind_key_issue_log = KEY_ISSUE_LOG_EVENTS;
 char	   *mtcbind_reason = NULL;
 bool		mtcbind_allow_drop_with_data = false;
 
 static const struct config_enum_entry first_use_options[] = {
 	{"bind", FIRST_USE_BIND, false},
 	{"reject", FIRST_USE_REJECT, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry key_issue_log_options[] = {
+	{"events", KEY_ISSUE_LOG_EVENTS, false},
+	{"compact", KEY_ISSUE_LOG_COMPACT, false},
 	{NULL, 0, false}
 };
 
@@ -160,6 +167,15 @@ mtcbind_define_settings(void)
 							 "When off, granting a key to a bound pair writes nothing.",
 							 &mtcbind_log_key_issue,
 							 true,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("mtcbind.key_issue_log",
+							 "Where a logged key issue is recorded.",
+							 "events: a key_issued event in mtcbind.binding_event; compact: a row of mtcbind.key_issue (needs version 1.1). mtcbind.key_issues shows both.",
+							 &mtcbind_key_issue_log,
+							 KEY_ISSUE_LOG_EVENTS,
+							 key_issue_log_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 

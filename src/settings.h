@@ -12,7 +12,15 @@ typedef enum FirstUsePolicy
 	FIRST_USE_REJECT			/* only pre-provisioned pairs get keys */
 } FirstUsePolicy;
 
+/* mtcbind.key_issue_log: where a logged key issue is recorded */
+typedef enum KeyIssueLog
+{
+	KEY_ISSUE_LOG_EVENTS,		/* a key_issued event in binding_event */
+	KEY_ISSUE_LOG_COMPACT		/* a row of mtcbind.key_issue */
+} KeyIssueLog;
+
 extern int	mtcbind_first_use;
+extern int	mtcbind_key_issue_log;
 extern int64 mtcbind_key_lifetime_usecs;	/* mtcbind.key_lifetime */
 extern char *mtcbind_key_lifetime_text;
 extern bool mtcbind_log_key_issue;

@@ -517,10 +517,28 @@ phase_events() {
     progress "events: $EVENTS_PER_TYPE rejected"
     pgbench -n -M prepared -c 2 -j 2 -t "$half" -D pairs=1000 -f "${SCRIPT[refusal]}" "$db" >/dev/null 2>&1 || die "events: refusals failed"
     s2=$(evsize)
+    # The same key issues in the compact log (mtcbind.key_issue_log =
+    # compact, version 1.1): its partitions and the table of issuer codes.
+    local c0="" c1=""
+    kisize() {
+        sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.key_issue),
+                                    sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.key_issuer'),
+                                    sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.key_issuer'),
+                                    sum(pg_total_relation_size(relid)) + pg_total_relation_size('mtcbind.key_issuer')
+                               FROM pg_partition_tree('mtcbind.key_issue') WHERE isleaf"
+    }
+    if [ "$(sql "$db" -c "SELECT to_regclass('mtcbind.key_issue') IS NOT NULL")" = t ]; then
+        c0=$(kisize)
+        progress "events: $EVENTS_PER_TYPE key issues, compact log"
+        PGOPTIONS="-c mtcbind.log_key_issue=on -c mtcbind.key_issue_log=compact" \
+            pgbench -n -M prepared -c 2 -j 2 -t "$half" -D pairs=1000 -f "${SCRIPT[rekey_on]}" "$db" >/dev/null 2>&1 ||
+            die "events: re-keying (compact) failed"
+        c1=$(kisize)
+    fi
     printf 'event\tcount\theap_per_event\tindexes_per_event\ttotal_per_event\n' > "$RES/events.tsv"
-    { echo "key_issued $s0 $s1"; echo "rejected $s1 $s2"; } | awk '{
+    { echo "key_issued $s0 $s1"; echo "rejected $s1 $s2"; [ -n "$c1" ] && echo "key_issued(compact) $c0 $c1"; } | awk '{
         n = $6 - $2; printf "%s\t%d\t%.1f\t%.1f\t%.1f\n", $1, n, ($7 - $3) / n, ($8 - $4) / n, ($9 - $5) / n }' >> "$RES/events.tsv"
-    tail -n +2 "$RES/events.tsv" | awk -F'\t' '{ printf "  %-10s %d events: heap %.1f + indexes %.1f = %.1f bytes per event\n", $1, $2, $3, $4, $5 }' |
+    tail -n +2 "$RES/events.tsv" | awk -F'\t' '{ printf "  %-19s %d events: heap %.1f + indexes %.1f = %.1f bytes per event\n", $1, $2, $3, $4, $5 }' |
         while IFS= read -r l; do say "$l"; done
     say ""
 }

@@ -38,6 +38,14 @@ $node->safe_psql('naf', q{
     SELECT mtcbind.set_policy('first_use', 'reject', 'pre-provisioned fleet only');
 });
 $node->safe_psql('naf', $request->('meter-9', '89441000000000000018'));
+# Key issues in the compact log (1.1): one today (a day partition), one of
+# 2020 (the default partition), and the code of their NAF.
+$node->safe_psql('naf', 'SET mtcbind.key_issue_log = compact; ' . $request->('meter-1', '89441000000000000018'));
+$node->safe_psql('naf', q{
+    INSERT INTO mtcbind.key_issue (binding_id, iccid, issued_at, expires_at, issuer)
+    SELECT binding_id, iccid, '2020-01-01', '2020-01-02', (SELECT min(issuer) FROM mtcbind.key_issuer)
+      FROM mtcbind.binding WHERE terminal_id = 'meter-1';
+});
 
 my $snapshot = q{
     SELECT 'b', binding_id::text, terminal_id, iccid::text, coalesce(imei::text, '-') FROM mtcbind.binding
@@ -51,12 +59,18 @@ my $snapshot = q{
     SELECT 'k', block_id::text, coalesce(iccid::text, '-'), coalesce(terminal_id, '-'), reason FROM mtcbind.blocklist
     UNION ALL
     SELECT 'p', name, value, reason, set_by FROM mtcbind.policy
+    UNION ALL
+    SELECT 'i', issued_at::text, iccid::text || ' ' || binding_id::text, issuer::text,
+           expires_at::text || ' ' || tableoid::regclass::text FROM mtcbind.key_issue
+    UNION ALL
+    SELECT 'c', issuer::text, encode(naf_id, 'hex'), actor, '-' FROM mtcbind.key_issuer
     ORDER BY 1, 2
 };
 my $before = $node->safe_psql('naf', $snapshot);
 ok($before =~ /meter-1/ && $before =~ /rejected/ && $before =~ /binding_event_default/
-   && $before =~ /binding_event_p\d{8}/ && $before =~ /first_use\|reject/,
-   'source database has bindings, events in both kinds of partition, a block and a policy');
+   && $before =~ /binding_event_p\d{8}/ && $before =~ /first_use\|reject/
+   && $before =~ /key_issue_p\d{8}/ && $before =~ /key_issue_default/,
+   'source database has bindings, events and compact key issues in both kinds of partition, a block and a policy');
 
 my $dumpfile = $node->basedir . '/naf.dump';
 my $plainfile = $node->basedir . '/naf.sql';
@@ -112,6 +126,16 @@ is($node->safe_psql('naf_restored', q{SELECT mtcbind.maintain_event_log(2)}), '0
    'the restored day partitions are the log\'s own: maintenance finds them');
 ($rc, $out, $err) = $node->psql('naf_restored', q{DELETE FROM mtcbind.binding_event});
 like($err, qr/append-only/, 'the restored log is append-only, partitions included');
+($rc, $out, $err) = $node->psql('naf_restored', q{DELETE FROM mtcbind.key_issue});
+like($err, qr/key_issue is append-only/, 'the restored compact key-issue log is append-only');
+is($node->safe_psql('naf_restored', q{
+    SET mtcbind.key_issue_log = compact;
+    SELECT r.outcome FROM mtcbind.request_key(mtcbind.naf_id('naf2.example.org', '\x0100000002'),
+        'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.example.org',
+        '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+        now() + interval '1 day', 'meter-1', '89441000000000000018') r;
+    SELECT count(*) FROM mtcbind.key_issues WHERE terminal_id = 'meter-1';
+}), "granted\n3", 'a new NAF gets a new code after the restore, and every key issue shows its device');
 
 # A restore with --clean over a database that holds the data would first
 # drop the day partitions and the extension: the drop guard refuses both,
