@@ -219,8 +219,10 @@ is($m->{mtcbind_refusals_last_hour},
    $sql->(q{SELECT count(*) FROM mtcbind.binding_event WHERE event = 'rejected' AND occurred_at > now() - interval '1 hour'}),
    '... = the event log');
 is($m->{mtcbind_event_log_bytes},
-   $sql->(q{SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.binding_event')}),
-   'mtcbind_event_log_bytes = the size of every partition with its indexes');
+   $sql->(q{SELECT (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.binding_event'))}
+          . q{ + (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.key_issue'))}
+          . q{ + pg_total_relation_size('mtcbind.key_issuer')}),
+   'mtcbind_event_log_bytes = the size of every partition of both logs with its indexes');
 is($m->{mtcbind_event_partitions}, 10, 'mtcbind_event_partitions = 10 (default, ten days ago, today and 7 ahead)');
 is($m->{mtcbind_counters_available}, 1, 'mtcbind_counters_available = 1');
 is($m->{mtcbind_in_recovery}, 0, 'mtcbind_in_recovery = 0 on the primary');
