@@ -333,27 +333,32 @@ SELECT mtcbind._prepare_key_issue_partition('key_issue_default');
 DROP INDEX mtcbind.key_issue_default_issued_at_idx;
 CREATE INDEX key_issue_default_issued_at_idx ON mtcbind.key_issue_default (issued_at);
 
--- The device a binding had at a moment: the binding's last 'bound' or
--- 'rebound' event up to then; if retention removed it, the device the next
--- 'rebound' moved the binding from; else the binding's device now.
+-- The device a binding had at a moment: the device its next move or
+-- unbind after that moment took it from; with none, the binding's device
+-- now; if the binding is gone and retention removed its unbind, its last
+-- 'bound' or 'rebound' event up to that moment.  Looking forward first:
+-- each day partition to search costs the probe, and the keys read are
+-- mostly recent, while the binding's 'bound' event may be years back.
 CREATE FUNCTION mtcbind._device_at(binding_id bigint, iccid mtcbind.iccid, at timestamptz)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $device_at$
     SELECT COALESCE(
+        (SELECT CASE e.event WHEN 'unbound' THEN e.terminal_id
+                ELSE COALESCE(e.previous_terminal_id, e.terminal_id) END
+           FROM mtcbind.binding_event e
+          WHERE (e.iccid OPERATOR(mtcbind.=) $2 OR e.previous_iccid OPERATOR(mtcbind.=) $2)
+            AND e.binding_id OPERATOR(pg_catalog.=) $1
+            AND e.occurred_at OPERATOR(pg_catalog.>) $3
+            AND e.event OPERATOR(pg_catalog.=) ANY ('{rebound,unbound}'::text[])
+          ORDER BY e.occurred_at LIMIT 1),
+        (SELECT b.terminal_id FROM mtcbind.binding b WHERE b.binding_id OPERATOR(pg_catalog.=) $1),
         (SELECT e.terminal_id FROM mtcbind.binding_event e
           WHERE e.iccid OPERATOR(mtcbind.=) $2 AND e.binding_id OPERATOR(pg_catalog.=) $1
             AND e.occurred_at OPERATOR(pg_catalog.<=) $3
             AND e.event OPERATOR(pg_catalog.=) ANY ('{bound,rebound}'::text[])
-          ORDER BY e.occurred_at DESC LIMIT 1),
-        (SELECT COALESCE(e.previous_terminal_id, e.terminal_id) FROM mtcbind.binding_event e
-          WHERE (e.iccid OPERATOR(mtcbind.=) $2 OR e.previous_iccid OPERATOR(mtcbind.=) $2)
-            AND e.binding_id OPERATOR(pg_catalog.=) $1
-            AND e.occurred_at OPERATOR(pg_catalog.>) $3
-            AND e.event OPERATOR(pg_catalog.=) 'rebound'
-          ORDER BY e.occurred_at LIMIT 1),
-        (SELECT b.terminal_id FROM mtcbind.binding b WHERE b.binding_id OPERATOR(pg_catalog.=) $1))
+          ORDER BY e.occurred_at DESC LIMIT 1))
 $device_at$;
 REVOKE ALL ON FUNCTION mtcbind._device_at(bigint, mtcbind.iccid, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION mtcbind._device_at(bigint, mtcbind.iccid, timestamptz) TO mtcbind_admin, mtcbind_auditor;

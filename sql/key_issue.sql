@@ -184,6 +184,13 @@ SELECT pg_temp.try($$SELECT mtcbind._delete_events('mtcbind.key_issue', now(), '
 -- Rule: DROP EXTENSION is refused while the compact log alone holds rows.
 SELECT pg_temp.req('naf-a.example.org', 'meter-k1-new', '89441000000000000018');
 SELECT mtcbind.unbind('89441000000000000018', 'test: card retired');
+-- The binding is gone: the device of its key comes from the unbind event
+-- (here the only event left that names it), or from the binding's last move
+-- before the key; with neither left, it is unknown.
+SELECT mtcbind.purge_events('0', 'test: forget the moves', '{bound,rebound}') AS move_events_removed;
+SELECT terminal_id, logged_in FROM issued;
+SELECT mtcbind.purge_events('0', 'test: forget the unbind', '{unbound}') AS unbind_events_removed;
+SELECT terminal_id, logged_in FROM issued;
 SELECT pg_temp.try($$SELECT mtcbind._delete_events('mtcbind.binding_event', now(), NULL)$$);
 SELECT count(*) AS events_left FROM mtcbind.binding_event;
 SELECT pg_temp.try($$DROP EXTENSION mtcbind$$);
