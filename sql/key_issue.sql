@@ -181,7 +181,7 @@ SELECT mtcbind.purge_events('0', 'all key issues', '{key_issued}') AS keys_remov
 SELECT count(*) AS key_issues_left FROM mtcbind.key_issues;
 SELECT pg_temp.try($$SELECT mtcbind._delete_events('mtcbind.key_issue', now(), '{rejected}')$$);
 
--- Rule: DROP EXTENSION is refused while the compact log alone holds rows.
+-- Rule: DROP EXTENSION is refused while the compact log alone holds rows,
 SELECT pg_temp.req('naf-a.example.org', 'meter-k1-new', '89441000000000000018');
 SELECT mtcbind.unbind('89441000000000000018', 'test: card retired');
 -- The binding is gone: the device of its key comes from the unbind event
@@ -193,6 +193,10 @@ SELECT mtcbind.purge_events('0', 'test: forget the unbind', '{unbound}') AS unbi
 SELECT terminal_id, logged_in FROM issued;
 SELECT pg_temp.try($$SELECT mtcbind._delete_events('mtcbind.binding_event', now(), NULL)$$);
 SELECT count(*) AS events_left FROM mtcbind.binding_event;
+SELECT pg_temp.try($$DROP EXTENSION mtcbind$$);
+-- ... and while only issuer codes remain: archived key issues refer to them.
+SELECT pg_temp.try($$SELECT mtcbind._delete_events('mtcbind.key_issue', now(), NULL)$$);
+SELECT count(*) AS key_issues_left, (SELECT count(*) FROM mtcbind.key_issuer) AS codes FROM mtcbind.key_issue;
 SELECT pg_temp.try($$DROP EXTENSION mtcbind$$);
 
 \c :regress_db

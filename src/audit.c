@@ -327,6 +327,7 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	const char *op;
+	const char *relname;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "mtcbind.event_append_only() must be called as a trigger");
@@ -340,12 +341,17 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 	else
 		op = "TRUNCATE";
 	/* A partition of a log, or key_issuer: the name of the log it is part of */
+	relname = RelationGetRelationName(trigdata->tg_relation);
+	if (strcmp(relname, "key_issuer") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
+				 errmsg("mtcbind.key_issuer is append-only"),
+				 errdetail("%s is not allowed on the audit log.", op),
+				 errhint("Issuer codes are never removed: key issues, archived ones too, refer to them.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 			 errmsg("mtcbind.%s is append-only",
-					strncmp(RelationGetRelationName(trigdata->tg_relation), "key_issuer", 10) == 0 ? "key_issuer" :
-					strncmp(RelationGetRelationName(trigdata->tg_relation), "key_issue", 9) == 0 ? "key_issue" :
-					"binding_event"),
+					strncmp(relname, "key_issue", 9) == 0 ? "key_issue" : "binding_event"),
 			 errdetail("%s is not allowed on the audit log.", op),
 			 errhint("Old events are removed with mtcbind.purge_events; see docs/dba-guide.md.")));
 	PG_RETURN_NULL();			/* keep compiler quiet */

@@ -332,7 +332,7 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 		0, {0}
 	};
 	static StoreStatement key_issues = {
-		"SELECT EXISTS (SELECT FROM mtcbind.key_issue)", 0, {0}
+		"SELECT EXISTS (SELECT FROM mtcbind.key_issue) OR EXISTS (SELECT FROM mtcbind.key_issuer)", 0, {0}
 	};
 	EventTriggerData *trigdata;
 	StoreArgs	args = {0};
@@ -365,7 +365,10 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	bindings = result_bool(1);
 	blocks = result_bool(2);
 	events = result_bool(3);
-	/* The compact key-issue log (1.1) holds audit events too. */
+	/*
+	 * The compact key-issue log (1.1) holds audit events too, and its
+	 * issuer codes name who issued the keys of archived partitions.
+	 */
 	if (!events && OidIsValid(ext_catalog()->key_issue_rel))
 	{
 		store_run(&key_issues, &args, SPI_OK_SELECT);

@@ -123,6 +123,7 @@ load_policy(void)
 void
 policy_current(EffectivePolicy *out)
 {
+	settings_check_client();
 	if (!stored.valid)
 		load_policy();
 	/* Not the caller's fault (22xxx), the database's: 55000. */

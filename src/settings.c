@@ -4,9 +4,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_authid.h"
 #include "datatype/timestamp.h"
+#include "miscadmin.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/timestamp.h"
 
 #include "args.h"
@@ -141,10 +144,72 @@ check_reason(char **newval, void **extra, GucSource source)
 	}
 }
 
+/*
+ * A superuser's setting given in a connection's options (PGOPTIONS, libpq
+ * options) before the library was loaded.  PostgreSQL checks the privilege
+ * only when the library defines the setting, and then drops the value with
+ * a WARNING -- and with it the value ALTER DATABASE or ALTER ROLE had given,
+ * as a connection's option takes the place of the session's default: the
+ * session would run on the built-in defaults, which a superuser may have
+ * tightened.  Such a session is refused (settings_check_client), as with
+ * shared_preload_libraries the connection itself is.  (A SET before the
+ * library loads is dropped the same way, but leaves the default in place.)
+ */
+static const char *client_setting_name = NULL;
+static Oid	client_setting_role = InvalidOid;
+
+/* Notes a connection's option for placeholder name, and who gave it. */
+static void
+note_client_setting(const char *name)
+{
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+
+	if (client_setting_name != NULL)
+		return;
+	for (int i = 0; i < n; i++)
+	{
+		struct config_generic *g = vars[i];
+
+		if (strcmp(g->name, name) != 0 || !(g->flags & GUC_CUSTOM_PLACEHOLDER))
+			continue;
+		if (g->reset_source == PGC_S_CLIENT)
+			client_setting_role = g->reset_srole;
+		else if (g->source == PGC_S_CLIENT)
+			client_setting_role = g->srole;
+		if (OidIsValid(client_setting_role))
+			client_setting_name = name;
+		return;
+	}
+}
+
+/* See settings.h. */
+void
+settings_check_client(void)
+{
+	/* superuser_arg reads the catalog: here, in a call, not at load */
+	if (client_setting_name == NULL || superuser_arg(client_setting_role))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s was given in this connection's options by a role that may not set it",
+					client_setting_name),
+			 errdetail("PostgreSQL refused the value when mtcbind loaded, and with it the value of ALTER DATABASE or ALTER ROLE: the session would run on built-in defaults."),
+			 errhint("Connect without -c mtcbind.* options (PGOPTIONS); with shared_preload_libraries = 'mtcbind' such connections are refused at login.")));
+}
+
 /* Registers every mtcbind.* setting and reserves the prefix. */
 void
 mtcbind_define_settings(void)
 {
+	static const char *const superuser_settings[] = {
+		"mtcbind.first_use", "mtcbind.key_lifetime", "mtcbind.log_key_issue",
+		"mtcbind.key_issue_log", "mtcbind.allow_drop_with_data"
+	};
+
+	for (int i = 0; i < lengthof(superuser_settings); i++)
+		note_client_setting(superuser_settings[i]);
+
 	DefineCustomEnumVariable("mtcbind.first_use",
 							 "What request_key does for a device and UICC that are both unbound.",
 							 "bind: bind them (trust on first use); reject: refuse, only pre-provisioned pairs get keys. A database policy (mtcbind.set_policy) of reject overrides bind.",

@@ -40,4 +40,10 @@ extern bool parse_key_lifetime(const char *text, int64 *usecs, const char **prob
 
 extern void mtcbind_define_settings(void);
 
+/*
+ * Raises 42501 if a role that may not set them gave superuser settings
+ * for this session before the library loaded (settings.c says why).
+ */
+extern void settings_check_client(void);
+
 #endif							/* MTCBIND_SETTINGS_H */

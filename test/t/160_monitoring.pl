@@ -233,7 +233,8 @@ is($m->{mtcbind_event_log_newest_day_timestamp_seconds},
    $sql->(q{SELECT extract(epoch FROM ((now() AT TIME ZONE 'UTC')::date + 7)::timestamp AT TIME ZONE 'UTC')::bigint}),
    'the newest day partition: a week ahead');
 is($m->{mtcbind_event_log_default_partition_bytes},
-   $sql->(q{SELECT pg_total_relation_size('mtcbind.binding_event_default')}), 'the default partition\'s size');
+   $sql->(q{SELECT pg_total_relation_size('mtcbind.binding_event_default') + pg_total_relation_size('mtcbind.key_issue_default')}),
+   'the default partitions\' size (event log and key-issue log)');
 is(join(',', map { $type{$_} // 'none' } qw(mtcbind_bindings mtcbind_refusals_last_hour mtcbind_event_log_bytes)),
    'gauge,gauge,gauge', 'the others are gauges');
 
