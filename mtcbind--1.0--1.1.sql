@@ -273,24 +273,30 @@ $validate_if_empty$;
 -- copied, as the binding's history in binding_event gives it.  The view
 -- mtcbind.key_issues shows the key issues of both logs alike.
 ------------------------------------------------------------------------------
-CREATE SEQUENCE mtcbind.key_issuer_issuer_seq AS integer;
+-- A code per NAF_Id and session user.  NAF_Ids are the NAF's to send, so
+-- codes are bigint (never used up) and go with retention: last_used (a UTC
+-- day) is moved on by the first key of each day, and purge_events removes
+-- the codes no key issue it keeps can name.
+CREATE SEQUENCE mtcbind.key_issuer_issuer_seq;
 CREATE TABLE mtcbind.key_issuer (
-    issuer  integer NOT NULL DEFAULT pg_catalog.nextval('mtcbind.key_issuer_issuer_seq'::pg_catalog.regclass),
-    naf_id  bytea NOT NULL,
-    actor   text NOT NULL,
+    issuer    bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.key_issuer_issuer_seq'::pg_catalog.regclass),
+    naf_id    bytea NOT NULL,
+    actor     text NOT NULL,
+    last_used date NOT NULL DEFAULT pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date,
     CONSTRAINT key_issuer_pkey PRIMARY KEY (issuer),
     CONSTRAINT key_issuer_naf_actor_key UNIQUE (naf_id, actor)
 );
 ALTER SEQUENCE mtcbind.key_issuer_issuer_seq OWNED BY mtcbind.key_issuer.issuer;
 COMMENT ON TABLE mtcbind.key_issuer IS
-    'Who issued keys recorded in mtcbind.key_issue: a NAF_Id and a session user per code; append-only';
+    'Who issued keys recorded in mtcbind.key_issue: a NAF_Id and a session user per code, and the last UTC day it was used; append-only but for that day';
 
+-- 64 bytes a row: a 24-byte header and five 8-byte columns, no padding.
 CREATE TABLE mtcbind.key_issue (
     binding_id  bigint NOT NULL,
     iccid       mtcbind.iccid NOT NULL,
     issued_at   timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
     expires_at  timestamptz NOT NULL,
-    issuer      integer NOT NULL
+    issuer      bigint NOT NULL
 ) PARTITION BY RANGE (issued_at);
 COMMENT ON TABLE mtcbind.key_issue IS
     'Append-only log of issued keys (never key material) when mtcbind.key_issue_log = compact; partitioned by day; read it through mtcbind.key_issues';
@@ -393,6 +399,9 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET DateStyle = 'ISO, YMD'
 SET TimeZone = 'UTC'
+-- the partitions go where the log is, whatever the caller's session says
+SET default_tablespace = ''
+SET default_table_access_method = 'heap'
 AS $add$
 DECLARE
     part      text := log OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
@@ -439,6 +448,8 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 SET DateStyle = 'ISO, YMD'
 SET TimeZone = 'UTC'
+SET default_tablespace = ''
+SET default_table_access_method = 'heap'
 AS $maintain$
 DECLARE
     today date := (pg_catalog.clock_timestamp() AT TIME ZONE 'UTC')::date;
@@ -490,6 +501,7 @@ DECLARE
     to_drop   text[];
     part_name text;
     unknown   text;
+    codes     bigint := 0;
 BEGIN
     IF older_than IS NULL THEN
         RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -514,6 +526,16 @@ BEGIN
         END IF;
     END IF;
     cutoff := pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) older_than;
+    -- The device of a compact key issue is read from the binding's moves
+    -- (docs/dba-guide.md): they go only with the key issues they tell.
+    IF kinds OPERATOR(pg_catalog.&&) '{bound,rebound,unbound}'::text[]
+       AND NOT 'key_issued' OPERATOR(pg_catalog.=) ANY (kinds)
+       AND EXISTS (SELECT FROM mtcbind.key_issue k WHERE k.issued_at OPERATOR(pg_catalog.<) cutoff) THEN
+        RAISE EXCEPTION 'kinds would remove the bound, rebound or unbound events that tell the devices of compact key issues older than the cutoff'
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'mtcbind.key_issues reads the device of a key of mtcbind.key_issue from those events.',
+                  HINT = 'Add key_issued to kinds, or purge by time alone (kinds NULL).';
+    END IF;
 
     IF kinds IS NULL THEN
         FOREACH log IN ARRAY '{binding_event,key_issue}'::name[] LOOP
@@ -555,11 +577,22 @@ BEGIN
             removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events('mtcbind.key_issue', cutoff, NULL);
         END IF;
     END IF;
+    -- Issuer codes last used a day or more before the cutoff's day: every
+    -- key issue that names them is older than the cutoff, and gone.  (A
+    -- request that finds its code stale moves last_used on first, under the
+    -- row's lock, or makes a new code if this removed it.)
+    IF kinds IS NULL OR 'key_issued' OPERATOR(pg_catalog.=) ANY (kinds) THEN
+        codes := mtcbind._delete_events('mtcbind.key_issuer',
+                                        (pg_catalog.timezone('UTC', cutoff)::pg_catalog.date
+                                         OPERATOR(pg_catalog.-) 1)::pg_catalog.timestamp
+                                        AT TIME ZONE 'UTC', NULL);
+    END IF;
 
     INSERT INTO mtcbind.binding_event (event, reason, detail)
     VALUES ('events_purged', reason,
             pg_catalog.jsonb_build_object('cutoff', cutoff, 'kinds', kinds,
-                                          'partitions_dropped', dropped, 'events_removed', removed));
+                                          'partitions_dropped', dropped, 'events_removed', removed,
+                                          'issuer_codes_removed', codes));
     RETURN removed;
 END
 $purge$;

@@ -43,6 +43,9 @@ static bool callbacks_registered = false;
 /* True only while mtcbind_delete_events deletes: the append-only guard yields. */
 static bool deleting_events = false;
 
+/* True while a request moves its issuer code's last_used on (the one UPDATE of key_issuer). */
+static bool refreshing_issuer = false;
+
 
 /* ---------- context ---------- */
 
@@ -251,9 +254,15 @@ audit_record(const AuditEvent *ev)
  * See audit.h.  The NAF and the session user are stored as a code of
  * mtcbind.key_issuer, made the first time a pair issues a key.  Made in the
  * same (sub)transaction as the key's row, so a rollback takes both, and a
- * code is never cached: the lookup is one probe of a table of a few rows.
- * Two sessions making the same code: ON CONFLICT makes the second wait for
- * the first, and its next statement sees the code.
+ * code is never cached: the lookup is one probe of a small table.  Two
+ * sessions making the same code: ON CONFLICT makes the second wait for the
+ * first, and its next statement sees the code.
+ *
+ * A code is used only while its last_used is today (UTC): purge_events
+ * removes codes last used a day before its cutoff's day or earlier, so
+ * such a code cannot go while its key is written.  The first key of a day
+ * moves last_used on, under the row's lock (a purge removing the code
+ * meanwhile is waited for, and then a new code is made).
  */
 void
 audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
@@ -262,8 +271,19 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 		"INSERT INTO mtcbind.key_issue (binding_id, iccid, expires_at, issuer)"
 		" SELECT $1, $2, $3, i.issuer FROM mtcbind.key_issuer i"
 		" WHERE i.naf_id OPERATOR(pg_catalog.=) $4"
-		"   AND i.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text",
+		"   AND i.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
+		"   AND i.last_used OPERATOR(pg_catalog.>=)"
+		"       pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date",
 		4, {ST_INT8, ST_ICCID, ST_TIMESTAMPTZ, ST_BYTEA}
+	};
+	static StoreStatement refresh_issuer = {
+		"UPDATE mtcbind.key_issuer"
+		" SET last_used = pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date"
+		" WHERE naf_id OPERATOR(pg_catalog.=) $1"
+		"   AND actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
+		"   AND last_used OPERATOR(pg_catalog.<)"
+		"       pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date",
+		1, {ST_BYTEA}
 	};
 	static StoreStatement new_issuer = {
 		"INSERT INTO mtcbind.key_issuer (naf_id, actor)"
@@ -272,6 +292,7 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	};
 	StoreArgs	args = {0};
 	StoreArgs	issuer_args = {0};
+	volatile uint64 refreshed = 0;
 
 	if (!context.active || context.naf_id == NULL)
 		elog(ERROR, "mtcbind: a key issue is recorded only within a request");
@@ -290,7 +311,18 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 		return;
 
 	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
-	store_run(&new_issuer, &issuer_args, SPI_OK_INSERT);
+	refreshing_issuer = true;
+	PG_TRY();
+	{
+		refreshed = store_run(&refresh_issuer, &issuer_args, SPI_OK_UPDATE);
+	}
+	PG_FINALLY();
+	{
+		refreshing_issuer = false;
+	}
+	PG_END_TRY();
+	if (refreshed == 0)
+		store_run(&new_issuer, &issuer_args, SPI_OK_INSERT);
 	if (store_run(&record, &args, SPI_OK_INSERT) != 1)
 		elog(ERROR, "mtcbind: no code in mtcbind.key_issuer for this NAF and session user");
 }
@@ -333,6 +365,8 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 		elog(ERROR, "mtcbind.event_append_only() must be called as a trigger");
 	if (deleting_events && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_trigtuple);
+	if (refreshing_issuer && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		return PointerGetDatum(trigdata->tg_newtuple);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
@@ -393,14 +427,18 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 			 (strcmp(target_name, "key_issue") == 0 ||
 			  strcmp(target_name, "key_issue_default") == 0))
 		time_column = "issued_at";	/* every row a key_issued event */
+	else if (target_name != NULL &&
+			 get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
+			 strcmp(target_name, "key_issuer") == 0)
+		time_column = "last_used";	/* codes no kept key issue names */
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue or their default partition")));
-	if (!PG_ARGISNULL(2) && strcmp(time_column, "issued_at") == 0)
+				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue, their default partition, or mtcbind.key_issuer")));
+	if (!PG_ARGISNULL(2) && strcmp(time_column, "occurred_at") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("kinds must be NULL for mtcbind.key_issue")));
+				 errmsg("kinds must be NULL for mtcbind.%s", target_name)));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "DELETE FROM mtcbind.%s WHERE %s OPERATOR(pg_catalog.<) $1",

@@ -21,13 +21,16 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_language.h"
 #include "commands/extension.h"
 #include "commands/proclang.h"
 #include "commands/event_trigger.h"
 #include "executor/tuptable.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -63,9 +66,9 @@ drops_mtcbind(Node *parsetree)
 	return false;
 }
 
-/* True if the table has a row visible to this transaction. */
+/* True if a table with storage has a row visible to this transaction. */
 static bool
-relation_has_rows(Oid relid)
+heap_has_rows(Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
@@ -76,6 +79,31 @@ relation_has_rows(Oid relid)
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return found;
+}
+
+/*
+ * True if the relation holds a row: a table, or any partition of a
+ * partitioned one (the log itself).  A view, a sequence or an index holds
+ * none that a DROP TABLE could take (and has no storage to scan).
+ */
+static bool
+relation_has_rows(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
+	ListCell   *lc;
+
+	if (RELKIND_HAS_TABLE_AM(relkind))
+		return heap_has_rows(relid);
+	if (relkind != RELKIND_PARTITIONED_TABLE)
+		return false;
+	foreach(lc, find_all_inheritors(relid, AccessShareLock, NULL))
+	{
+		Oid			part = lfirst_oid(lc);
+
+		if (RELKIND_HAS_TABLE_AM(get_rel_relkind(part)) && heap_has_rows(part))
+			return true;
+	}
+	return false;
 }
 
 /* The owner of the extension mtcbind. */
@@ -195,6 +223,20 @@ in_mtcbind_schema(Oid relid)
 }
 
 /*
+ * A DROP TABLE or DETACH of a table of mtcbind by a role that does not own
+ * it: PostgreSQL's own refusal, given before the guard looks at what the
+ * table holds, which is none of that role's business.  (The trigger runs
+ * as the extension's owner: the statement's role is the outer one.)
+ */
+static void
+require_table_owner(Oid relid)
+{
+	if (!pg_class_ownercheck(relid, GetOuterUserId()))
+		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
+					   get_rel_name(relid));
+}
+
+/*
  * For DROP TABLE: the first table named that is in schema mtcbind and
  * holds rows (a day partition of the event log, attached or detached), or
  * InvalidOid.  *cascade_in_schema is set when CASCADE names any table of
@@ -214,6 +256,7 @@ dropped_table_with_rows(DropStmt *stmt, bool *cascade_in_schema)
 
 		if (!in_mtcbind_schema(relid))
 			continue;
+		require_table_owner(relid);
 		if (stmt->behavior == DROP_CASCADE)
 			*cascade_in_schema = true;
 		if (relation_has_rows(relid))
@@ -235,6 +278,7 @@ detaches_event_partition(AlterTableStmt *stmt)
 	if (!OidIsValid(relid) ||
 		(relid != ext_catalog()->event_rel && relid != ext_catalog()->key_issue_rel))
 		return false;
+	require_table_owner(relid);
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
