@@ -43,21 +43,7 @@ SELECT event, pg_column_size(e.*) < 200 AS under_200_bytes, detail
 -- Rule: the questions a DBA asks (the history of a card, of a device, of an
 -- IMEI, one event by id) are answered by indexes on every partition.
 SET enable_seqscan = off;
-CREATE FUNCTION pg_temp.plan_uses_only_indexes(q text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    scans int := 0;
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ 'Seq Scan' THEN
-            RETURN false;
-        END IF;
-        IF line ~ 'Index' THEN
-            scans := scans + 1;
-        END IF;
-    END LOOP;
-    RETURN scans > 0;
-END $$;
+\i sql/include/plan_uses_only_indexes.sql
 SELECT pg_temp.plan_uses_only_indexes($$SELECT * FROM mtcbind.binding_event WHERE iccid = '89441000000000000018' ORDER BY occurred_at$$) AS card_history,
        pg_temp.plan_uses_only_indexes($$SELECT * FROM mtcbind.binding_event WHERE terminal_id = 'meter-e1' OR previous_terminal_id = 'meter-e1'$$) AS device_history,
        pg_temp.plan_uses_only_indexes($$SELECT * FROM mtcbind.binding_event WHERE imei = '490154203237518'$$) AS imei_history,

@@ -124,21 +124,7 @@ SELECT terminal_id, logged_in, count(*) AS keys FROM issued GROUP BY 1, 2 ORDER 
 
 -- Rule: the keys of a card are found by index, in both logs.
 SET enable_seqscan = off;
-CREATE FUNCTION pg_temp.plan_uses_only_indexes(q text) RETURNS boolean LANGUAGE plpgsql AS $$
-DECLARE
-    line text;
-    scans int := 0;
-BEGIN
-    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
-        IF line ~ 'Seq Scan' THEN
-            RETURN false;
-        END IF;
-        IF line ~ 'Index' THEN
-            scans := scans + 1;
-        END IF;
-    END LOOP;
-    RETURN scans > 0;
-END $$;
+\i sql/include/plan_uses_only_indexes.sql
 SELECT pg_temp.plan_uses_only_indexes(
     $$SELECT * FROM mtcbind.key_issues WHERE iccid = '89441000000000000018' AND issued_at > now() - interval '1 day'$$)
     AS card_by_index;
