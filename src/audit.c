@@ -381,7 +381,7 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 				 errmsg("mtcbind.key_issuer is append-only"),
 				 errdetail("%s is not allowed on the audit log.", op),
-				 errhint("Issuer codes are never removed: key issues, archived ones too, refer to them.")));
+				 errhint("Issuer codes go only with mtcbind.purge_events, once no key issue it keeps names them.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 			 errmsg("mtcbind.%s is append-only",
@@ -416,7 +416,10 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 				 errmsg("target and cutoff must not be NULL")));
 	target = PG_GETARG_OID(0);
 	target_name = get_rel_name(target);
-	/* Only a log itself or its default partition: never another table. */
+	/*
+	 * Only a log itself, its default partition, or the issuer codes: never
+	 * another table.
+	 */
 	if (target_name != NULL &&
 		get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
 		(strcmp(target_name, "binding_event") == 0 ||
