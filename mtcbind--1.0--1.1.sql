@@ -381,7 +381,9 @@ SELECT k.issued_at, k.binding_id, k.iccid,
        mtcbind._device_at(k.binding_id, k.iccid, k.issued_at),
        k.expires_at, i.naf_id, i.actor, 'key_issue'::text
   FROM mtcbind.key_issue k
-  JOIN mtcbind.key_issuer i ON i.issuer OPERATOR(pg_catalog.=) k.issuer;
+  -- LEFT: a key whose code is gone is still shown (a transaction kept open
+  -- for longer than retention can commit one after purge_events removed its code)
+  LEFT JOIN mtcbind.key_issuer i ON i.issuer OPERATOR(pg_catalog.=) k.issuer;
 COMMENT ON VIEW mtcbind.key_issues IS
     'Every issued key (never the key): time, binding, card, device then, expiry, NAF, session user, and which log holds it';
 
@@ -399,7 +401,8 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 SET DateStyle = 'ISO, YMD'
 SET TimeZone = 'UTC'
--- the partitions go where the log is, whatever the caller's session says
+-- the partitions go to the database's default tablespace and the heap,
+-- whatever the caller's session says
 SET default_tablespace = ''
 SET default_table_access_method = 'heap'
 AS $add$
@@ -601,3 +604,12 @@ $purge$;
 -- be a member of the extension, and pg_dump would leave out its rows.  Key
 -- issues go to key_issue_default until the next maintain_event_log (run
 -- daily) makes the days' partitions (docs/upgrading.md).
+
+------------------------------------------------------------------------------
+-- The drop guard runs as the role of the statement it guards, so that it
+-- can answer a DROP TABLE or DETACH by a role that does not own the table
+-- as PostgreSQL would (42501), before it looks at what the table holds;
+-- it reads mtcbind's tables as their owner in C (src/guard.c).  As a
+-- SECURITY DEFINER function it could only see the extension's owner.
+------------------------------------------------------------------------------
+ALTER FUNCTION mtcbind.drop_guard() SECURITY INVOKER;

@@ -37,6 +37,12 @@ SELECT pg_temp.try($$SET mtcbind.key_issue_log = tiny$$);
 -- by day; again, none.
 SELECT mtcbind.maintain_event_log(2) AS days_made;
 SELECT mtcbind.maintain_event_log(2) AS days_made_again;
+-- ... also for mtcbind_admin, the role of a daily job.
+CREATE ROLE regress_ki_admin IN ROLE mtcbind_admin;
+SET ROLE regress_ki_admin;
+SELECT mtcbind.maintain_event_log(3) AS days_made_by_admin;
+RESET ROLE;
+DROP ROLE regress_ki_admin;
 SELECT count(*) AS key_issue_day_partitions
   FROM pg_inherits WHERE inhparent = 'mtcbind.key_issue'::regclass
    AND inhrelid::regclass::text LIKE 'mtcbind.key\_issue\_p%';

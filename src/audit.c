@@ -267,32 +267,40 @@ audit_record(const AuditEvent *ev)
 void
 audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 {
+	/* $5, $2: the UTC day of the request, as days since 2000-01-01 */
 	static StoreStatement record = {
 		"INSERT INTO mtcbind.key_issue (binding_id, iccid, expires_at, issuer)"
 		" SELECT $1, $2, $3, i.issuer FROM mtcbind.key_issuer i"
 		" WHERE i.naf_id OPERATOR(pg_catalog.=) $4"
 		"   AND i.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
 		"   AND i.last_used OPERATOR(pg_catalog.>=)"
-		"       pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date",
-		4, {ST_INT8, ST_ICCID, ST_TIMESTAMPTZ, ST_BYTEA}
+		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $5)",
+		5, {ST_INT8, ST_ICCID, ST_TIMESTAMPTZ, ST_BYTEA, ST_INT4}
 	};
 	static StoreStatement refresh_issuer = {
 		"UPDATE mtcbind.key_issuer"
-		" SET last_used = pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date"
+		" SET last_used = '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $2"
 		" WHERE naf_id OPERATOR(pg_catalog.=) $1"
 		"   AND actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
 		"   AND last_used OPERATOR(pg_catalog.<)"
-		"       pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date",
-		1, {ST_BYTEA}
+		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $2)",
+		2, {ST_BYTEA, ST_INT4}
 	};
 	static StoreStatement new_issuer = {
-		"INSERT INTO mtcbind.key_issuer (naf_id, actor)"
-		" VALUES ($1, SESSION_USER) ON CONFLICT DO NOTHING",
-		1, {ST_BYTEA}
+		"INSERT INTO mtcbind.key_issuer (naf_id, actor, last_used)"
+		" VALUES ($1, SESSION_USER, '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $2)"
+		" ON CONFLICT DO NOTHING",
+		2, {ST_BYTEA, ST_INT4}
 	};
 	StoreArgs	args = {0};
 	StoreArgs	issuer_args = {0};
 	volatile uint64 refreshed = 0;
+
+	/*
+	 * Read once, so that the three statements agree on the day also when
+	 * midnight (UTC) falls between them.
+	 */
+	int32		today = (int32) (GetCurrentTimestamp() / USECS_PER_DAY);
 
 	if (!context.active || context.naf_id == NULL)
 		elog(ERROR, "mtcbind: a key issue is recorded only within a request");
@@ -307,10 +315,12 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	arg_ident(&args, true, iccid);
 	arg_timestamptz(&args, expires_at);
 	arg_datum(&args, PointerGetDatum(context.naf_id), false);
+	arg_datum(&args, Int32GetDatum(today), false);
 	if (store_run(&record, &args, SPI_OK_INSERT) == 1)
 		return;
 
 	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
+	arg_datum(&issuer_args, Int32GetDatum(today), false);
 	refreshing_issuer = true;
 	PG_TRY();
 	{

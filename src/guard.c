@@ -223,15 +223,23 @@ in_mtcbind_schema(Oid relid)
 }
 
 /*
+ * The role the guarded statement runs as: the trigger's caller.  Since 1.1
+ * the trigger runs as its caller (it reads mtcbind's tables as their owner
+ * only for that, in mtcbind_drop_guard), so a statement run by a SECURITY
+ * DEFINER function -- maintain_event_log attaching a day for mtcbind_admin
+ * -- is the function owner's.
+ */
+static Oid	statement_role = InvalidOid;
+
+/*
  * A DROP TABLE or DETACH of a table of mtcbind by a role that does not own
  * it: PostgreSQL's own refusal, given before the guard looks at what the
- * table holds, which is none of that role's business.  (The trigger runs
- * as the extension's owner: the statement's role is the outer one.)
+ * table holds, which is none of that role's business.
  */
 static void
 require_table_owner(Oid relid)
 {
-	if (!pg_class_ownercheck(relid, GetOuterUserId()))
+	if (!pg_class_ownercheck(relid, statement_role))
 		aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(get_rel_relkind(relid)),
 					   get_rel_name(relid));
 }
@@ -278,14 +286,16 @@ detaches_event_partition(AlterTableStmt *stmt)
 	if (!OidIsValid(relid) ||
 		(relid != ext_catalog()->event_rel && relid != ext_catalog()->key_issue_rel))
 		return false;
-	require_table_owner(relid);
 	foreach(lc, stmt->cmds)
 	{
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		if (cmd->subtype == AT_DetachPartition ||
 			cmd->subtype == AT_DetachPartitionFinalize)
+		{
+			require_table_owner(relid);
 			return true;
+		}
 	}
 	return false;
 }
@@ -382,9 +392,11 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	StoreArgs	args = {0};
 	GuardedChange change;
 	Oid			table_with_rows;
-	bool		bindings;
-	bool		blocks;
-	bool		events;
+	volatile bool bindings = false;
+	volatile bool blocks = false;
+	volatile bool events = false;
+	Oid			caller;
+	int			caller_context;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		elog(ERROR, "mtcbind.drop_guard() must be called as an event trigger");
@@ -392,6 +404,8 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	if (mtcbind_allow_drop_with_data)
 		PG_RETURN_NULL();
 
+	GetUserIdAndSecContext(&caller, &caller_context);
+	statement_role = caller;
 	store_connect();
 	change = classify(trigdata->parsetree, &table_with_rows);
 	if (OidIsValid(table_with_rows))
@@ -405,19 +419,31 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 		store_finish();
 		PG_RETURN_NULL();
 	}
-	store_run(&st, &args, SPI_OK_SELECT);
-	bindings = result_bool(1);
-	blocks = result_bool(2);
-	events = result_bool(3);
-	/*
-	 * The compact key-issue log (1.1) holds audit events too, and its
-	 * issuer codes name who issued the keys of archived partitions.
-	 */
-	if (!events && OidIsValid(ext_catalog()->key_issue_rel))
+	/* What mtcbind holds, read as the owner of its tables, whoever asks. */
+	SetUserIdAndSecContext(mtcbind_owner(),
+						   caller_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	PG_TRY();
 	{
-		store_run(&key_issues, &args, SPI_OK_SELECT);
-		events = result_bool(1);
+		store_run(&st, &args, SPI_OK_SELECT);
+		bindings = result_bool(1);
+		blocks = result_bool(2);
+		events = result_bool(3);
+
+		/*
+		 * The compact key-issue log (1.1) holds audit events too, and its
+		 * issuer codes name who issued the keys of archived partitions.
+		 */
+		if (!events && OidIsValid(ext_catalog()->key_issue_rel))
+		{
+			store_run(&key_issues, &args, SPI_OK_SELECT);
+			events = result_bool(1);
+		}
 	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(caller, caller_context);
+	}
+	PG_END_TRY();
 	store_finish();
 
 	if (bindings || blocks || events)

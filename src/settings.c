@@ -4,9 +4,9 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_authid.h"
 #include "datatype/timestamp.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
@@ -155,31 +155,40 @@ check_reason(char **newval, void **extra, GucSource source)
  * shared_preload_libraries the connection itself is.  (A SET before the
  * library loads is dropped the same way, but leaves the default in place.)
  */
-static const char *client_setting_name = NULL;
-static Oid	client_setting_role = InvalidOid;
+static const char *const superuser_settings[] = {
+	"mtcbind.first_use", "mtcbind.key_lifetime", "mtcbind.log_key_issue",
+	"mtcbind.key_issue_log", "mtcbind.allow_drop_with_data"
+};
 
-/* Notes a connection's option for placeholder name, and who gave it. */
+/* Who gave each of superuser_settings in the connection's options, if anyone. */
+static Oid	client_setting_role[lengthof(superuser_settings)];
+
+/*
+ * Notes the connection's options among the placeholders of
+ * superuser_settings, and who gave them.  Names are matched as PostgreSQL
+ * matches them, ignoring case (-c mtcbind.First_Use=... is the same one).
+ */
 static void
-note_client_setting(const char *name)
+note_client_settings(void)
 {
 	struct config_generic **vars = get_guc_variables();
 	int			n = GetNumConfigOptions();
 
-	if (client_setting_name != NULL)
-		return;
 	for (int i = 0; i < n; i++)
 	{
 		struct config_generic *g = vars[i];
 
-		if (strcmp(g->name, name) != 0 || !(g->flags & GUC_CUSTOM_PLACEHOLDER))
+		if (!(g->flags & GUC_CUSTOM_PLACEHOLDER))
 			continue;
-		if (g->reset_source == PGC_S_CLIENT)
-			client_setting_role = g->reset_srole;
-		else if (g->source == PGC_S_CLIENT)
-			client_setting_role = g->srole;
-		if (OidIsValid(client_setting_role))
-			client_setting_name = name;
-		return;
+		for (int k = 0; k < lengthof(superuser_settings); k++)
+		{
+			if (pg_strcasecmp(g->name, superuser_settings[k]) != 0)
+				continue;
+			if (g->reset_source == PGC_S_CLIENT)
+				client_setting_role[k] = g->reset_srole;
+			else if (g->source == PGC_S_CLIENT)
+				client_setting_role[k] = g->srole;
+		}
 	}
 }
 
@@ -187,28 +196,31 @@ note_client_setting(const char *name)
 void
 settings_check_client(void)
 {
-	/* superuser_arg reads the catalog: here, in a call, not at load */
-	if (client_setting_name == NULL || superuser_arg(client_setting_role))
-		return;
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("%s was given in this connection's options by a role that may not set it",
-					client_setting_name),
-			 errdetail("PostgreSQL refused the value when mtcbind loaded, and with it the value of ALTER DATABASE or ALTER ROLE: the session would run on built-in defaults."),
-			 errhint("Connect without -c mtcbind.* options (PGOPTIONS); with shared_preload_libraries = 'mtcbind' such connections are refused at login.")));
+	for (int k = 0; k < lengthof(superuser_settings); k++)
+	{
+		Oid			role = client_setting_role[k];
+
+		/*
+		 * The test PostgreSQL applies when the library loads; the catalog is
+		 * read here, in a call, not at load.
+		 */
+		if (!OidIsValid(role) || superuser_arg(role) ||
+			pg_parameter_aclcheck(superuser_settings[k], role, ACL_SET) == ACLCHECK_OK)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s was given in this connection's options by a role that may not set it",
+						superuser_settings[k]),
+				 errdetail("PostgreSQL refused the value when mtcbind loaded, and with it the value of ALTER DATABASE or ALTER ROLE: the session would run on built-in defaults."),
+				 errhint("Connect without -c mtcbind.* options (PGOPTIONS); with shared_preload_libraries = 'mtcbind' such connections are refused at login.")));
+	}
 }
 
 /* Registers every mtcbind.* setting and reserves the prefix. */
 void
 mtcbind_define_settings(void)
 {
-	static const char *const superuser_settings[] = {
-		"mtcbind.first_use", "mtcbind.key_lifetime", "mtcbind.log_key_issue",
-		"mtcbind.key_issue_log", "mtcbind.allow_drop_with_data"
-	};
-
-	for (int i = 0; i < lengthof(superuser_settings); i++)
-		note_client_setting(superuser_settings[i]);
+	note_client_settings();
 
 	DefineCustomEnumVariable("mtcbind.first_use",
 							 "What request_key does for a device and UICC that are both unbound.",

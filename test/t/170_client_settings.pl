@@ -62,10 +62,11 @@ is($out, 'rejected not_provisioned', 'ALTER DATABASE first_use = reject holds fo
 
 my $before = $written->();
 for my $opt ('-c mtcbind.first_use=bind', '-c mtcbind.key_lifetime=2h', '-c mtcbind.log_key_issue=off',
-             '-c mtcbind.key_issue_log=compact')
+             '-c mtcbind.key_issue_log=compact', '-c mtcbind.First_Use=bind', '-c MTCBIND.FIRST_USE=bind',
+             '--mtcbind.first_use=bind', '-c mtcbind.reason=x -c mtcbind.Key_Lifetime=2h')
 {
     ($rc, $out, $err) = $as->('naf_login', $opt, $request->());
-    (my $name = $opt) =~ s/^-c (mtcbind\.\w+)=.*/$1/;
+    (my $name = lc $opt) =~ s/^.*?(mtcbind\.[a-z_]+)=[^=]*$/$1/;
     like($err, qr/ERROR:  $name was given in this connection's options by a role that may not set it/,
          "the NAF's $opt: its requests are refused");
 }
@@ -80,6 +81,13 @@ is($out, 'rejected not_provisioned', 'a SET before the library loads is dropped 
 like($err, qr/permission denied to set parameter "mtcbind.first_use"/, '... PostgreSQL warns');
 ($rc, $out, $err) = $as->($node->safe_psql('postgres', 'SELECT current_user'), '-c mtcbind.first_use=bind', $request->());
 is($out, 'bound short:false', 'a superuser\'s options are its own to give');
+# A role granted SET on the parameter may give it, as PostgreSQL lets it.
+$node->safe_psql('naf', q{
+    CREATE ROLE naf_trusted LOGIN IN ROLE mtcbind_naf;
+    GRANT SET ON PARAMETER mtcbind.first_use TO naf_trusted;
+});
+($rc, $out, $err) = $as->('naf_trusted', '-c mtcbind.first_use=bind', $request->());
+is($out, 'bound short:false', 'a role granted SET ON PARAMETER gives it in its options');
 
 # Preloaded, PostgreSQL refuses the connection itself.
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'mtcbind'");
