@@ -580,7 +580,7 @@ BEGIN
             removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events('mtcbind.key_issue', cutoff, NULL);
         END IF;
     END IF;
-    -- Issuer codes last used a day or more before the cutoff's day: every
+    -- Issuer codes last used two or more days before the cutoff's day: every
     -- key issue that names them is older than the cutoff, and gone.  (A
     -- request that finds its code stale moves last_used on first, under the
     -- row's lock, or makes a new code if this removed it.)

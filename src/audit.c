@@ -259,7 +259,7 @@ audit_record(const AuditEvent *ev)
  * first, and its next statement sees the code.
  *
  * A code is used only while its last_used is today (UTC): purge_events
- * removes codes last used a day before its cutoff's day or earlier, so
+ * removes codes last used two or more days before its cutoff's day, so
  * such a code cannot go while its key is written.  The first key of a day
  * moves last_used on, under the row's lock (a purge removing the code
  * meanwhile is waited for, and then a new code is made).
@@ -309,7 +309,7 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("mtcbind.key_issue_log = compact needs mtcbind 1.1"),
 				 errdetail("The table mtcbind.key_issue does not exist in this database."),
-				 errhint("Run ALTER EXTENSION mtcbind UPDATE, or set mtcbind.key_issue_log = events.")));
+				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1'; docs/upgrading.md), or set mtcbind.key_issue_log = events.")));
 
 	arg_int8(&args, binding_id);
 	arg_ident(&args, true, iccid);
@@ -391,7 +391,7 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 				 errmsg("mtcbind.key_issuer is append-only"),
 				 errdetail("%s is not allowed on the audit log.", op),
-				 errhint("Issuer codes go only with mtcbind.purge_events, once no key issue it keeps names them.")));
+				 errhint("Issuer codes go only with mtcbind.purge_events: those last used two or more days before its cutoff's day.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 			 errmsg("mtcbind.%s is append-only",

@@ -211,7 +211,7 @@ settings_check_client(void)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("%s was given in this connection's options by a role that may not set it",
 						superuser_settings[k]),
-				 errdetail("PostgreSQL refused the value when mtcbind loaded, and with it the value of ALTER DATABASE or ALTER ROLE: the session would run on built-in defaults."),
+				 errdetail("PostgreSQL refused the value when mtcbind loaded, and with it the value of ALTER DATABASE or ALTER ROLE: the setting would fall back to its built-in default for this session."),
 				 errhint("Connect without -c mtcbind.* options (PGOPTIONS); with shared_preload_libraries = 'mtcbind' such connections are refused at login.")));
 	}
 }
