@@ -69,6 +69,7 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		audit_context_clear();
 		deleting_events = false;
+		refreshing_issuer = false;
 	}
 }
 
@@ -430,21 +431,20 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 	 * Only a log itself, its default partition, or the issuer codes: never
 	 * another table.
 	 */
-	if (target_name != NULL &&
-		get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
-		(strcmp(target_name, "binding_event") == 0 ||
-		 strcmp(target_name, "binding_event_default") == 0))
+	if (target_name == NULL ||
+		get_rel_namespace(target) != get_namespace_oid("mtcbind", false))
+		time_column = NULL;
+	else if (strcmp(target_name, "binding_event") == 0 ||
+			 strcmp(target_name, "binding_event_default") == 0)
 		time_column = "occurred_at";
-	else if (target_name != NULL &&
-			 get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
-			 (strcmp(target_name, "key_issue") == 0 ||
-			  strcmp(target_name, "key_issue_default") == 0))
+	else if (strcmp(target_name, "key_issue") == 0 ||
+			 strcmp(target_name, "key_issue_default") == 0)
 		time_column = "issued_at";	/* every row a key_issued event */
-	else if (target_name != NULL &&
-			 get_rel_namespace(target) == get_namespace_oid("mtcbind", false) &&
-			 strcmp(target_name, "key_issuer") == 0)
+	else if (strcmp(target_name, "key_issuer") == 0)
 		time_column = "last_used";	/* codes no kept key issue names */
 	else
+		time_column = NULL;
+	if (time_column == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue, their default partition, or mtcbind.key_issuer")));
