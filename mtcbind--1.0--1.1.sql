@@ -28,20 +28,32 @@ CREATE TRIGGER binding_audit_insert
 -- file, loaded into any table the caller can read, bound in one INSERT with
 -- every bad or conflicting line reported by number.  SECURITY INVOKER: the
 -- source is read with the caller's rights; only the write runs as the
--- owner of mtcbind.binding (EXECUTE is mtcbind_admin's alone).
+-- owner of mtcbind.binding (EXECUTE is mtcbind_admin's alone).  audit =>
+-- 'per_load' records the load as one 'bound' event listing its binding ids
+-- instead of one event per binding (src/binding_table.c).
 ------------------------------------------------------------------------------
 CREATE FUNCTION mtcbind.provision(source regclass, on_error text DEFAULT 'abort',
-                                  reason text DEFAULT NULL)
+                                  reason text DEFAULT NULL, audit text DEFAULT 'per_binding')
 RETURNS TABLE (line bigint, terminal_id text, iccid text, sqlstate text, problem text)
 AS 'MODULE_PATHNAME', 'mtcbind_provision'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 
-COMMENT ON FUNCTION mtcbind.provision(regclass, text, text) IS
+COMMENT ON FUNCTION mtcbind.provision(regclass, text, text, text) IS
     'Binds the pairs of a table (terminal_id, iccid, optional imei, imeisv, imsi, ...); returns the lines it could not bind';
 
-REVOKE ALL ON FUNCTION mtcbind.provision(regclass, text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION mtcbind.provision(regclass, text, text) TO mtcbind_admin;
+REVOKE ALL ON FUNCTION mtcbind.provision(regclass, text, text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mtcbind.provision(regclass, text, text, text) TO mtcbind_admin;
+
+-- The lines provision is binding, handed to its INSERT as one set (C); an
+-- error when called from anywhere else.  No one but the owner may call it.
+CREATE FUNCTION mtcbind._provision_candidates()
+RETURNS TABLE (terminal_id text, iccid mtcbind.iccid, imei mtcbind.imei, imeisv mtcbind.imeisv,
+               imsi mtcbind.imsi, terminal_appli_id text, uicc_appli_id text, note text)
+AS 'MODULE_PATHNAME', 'mtcbind_provision_candidates'
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION mtcbind._provision_candidates() FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Monitoring (docs/monitoring.md).  request_counts() reads counters in

@@ -149,7 +149,7 @@ SELECT pg_temp.try($$SELECT * FROM mtcbind.provision(999999::regclass)$$);
 SET ROLE regress_naf_only;
 SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('secret_file')$$);
 RESET ROLE;
-SELECT has_function_privilege('public', 'mtcbind.provision(regclass, text, text)', 'EXECUTE') AS public_may;
+SELECT has_function_privilege('public', 'mtcbind.provision(regclass, text, text, text)', 'EXECUTE') AS public_may;
 
 -- Rule: the 'bound' events of every statement come out in binding_id order,
 -- without a sort, also when the rows arrive in another order: each row's id
@@ -166,6 +166,90 @@ SELECT count(*) AS bound_events,
   FROM (SELECT row_number() OVER (ORDER BY event_id) AS by_event,
                row_number() OVER (ORDER BY binding_id) AS by_binding
           FROM mtcbind.binding_event WHERE event = 'bound') AS x;
+
+-- Rule: audit => 'per_load' records the load as one 'bound' event, with no
+-- binding of its own: the source, the reason, how many bindings, and their
+-- ids as runs [first, last].  A line that meets a conflict still draws an
+-- id (the plain insert is undone, ON CONFLICT draws before it checks), so
+-- the runs leave out exactly the ids no binding of the load holds.
+CREATE TEMP TABLE load_file (terminal_id text, iccid text, imeisv text, note text);
+INSERT INTO load_file VALUES
+    ('meter-60', '89441000000000003004', '3512345600001001', 'lot 7'),
+    ('meter-61', '89441000000000003012', NULL, NULL),
+    ('meter-62', '89441000000000000018', NULL, NULL),   -- card bound to old-meter
+    ('meter-63', '89441000000000003020', NULL, NULL),
+    ('meter-64', '89441000000000003038', NULL, NULL);
+SELECT max(event_id) AS events_before FROM mtcbind.binding_event \gset
+SELECT line, sqlstate FROM mtcbind.provision('load_file', 'skip', 'vendor lot 7', audit => 'per_load');
+SELECT event, binding_id IS NULL AS no_binding, iccid IS NULL AS no_card, reason,
+       detail->>'source' LIKE 'pg_temp%.load_file' AS source_named, (detail->>'provisioned')::int AS provisioned,
+       jsonb_array_length(detail->'binding_ids') AS runs
+  FROM mtcbind.binding_event WHERE event_id > :events_before ORDER BY event_id;
+-- the runs hold the load's bindings and nothing else
+SELECT (SELECT array_agg(b.binding_id ORDER BY b.binding_id) FROM mtcbind.binding b
+         WHERE b.terminal_id IN ('meter-60', 'meter-61', 'meter-63', 'meter-64'))
+       = (SELECT array_agg(i ORDER BY i)
+            FROM mtcbind.binding_event e,
+                 jsonb_array_elements(e.detail->'binding_ids') AS r,
+                 generate_series((r->>0)::bigint, (r->>1)::bigint) AS i
+           WHERE e.event_id > :events_before) AS runs_are_the_loads_bindings;
+-- a later change records what it replaced, so the loaded values stay in
+-- the trail: unbind keeps the rest of the row too
+SELECT mtcbind.unbind('89441000000000003004', 'meter scrapped');
+SELECT event, iccid, terminal_id, detail FROM mtcbind.binding_event
+ WHERE event_id > :events_before AND event = 'unbound';
+-- a dry run records nothing; a bad value names the parameter
+SELECT max(event_id) AS events_before FROM mtcbind.binding_event \gset
+INSERT INTO load_file VALUES ('meter-65', '89441000000000003046', NULL, NULL);
+SELECT line, sqlstate FROM mtcbind.provision('load_file', 'report', audit => 'per_load');
+SELECT count(*) AS events_of_dry_run FROM mtcbind.binding_event WHERE event_id > :events_before;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('load_file', 'skip', audit => 'per_event')$$);
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('load_file', 'skip', audit => NULL)$$);
+-- the mode ends with the call: in the same transaction, after a load that
+-- failed and after one that bound, other inserts have their own events
+BEGIN;
+SAVEPOINT s;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('load_file', audit => 'per_load')$$) AS abort_load;
+ROLLBACK TO SAVEPOINT s;
+SELECT count(*) AS lines_refused FROM mtcbind.provision('load_file', 'skip', audit => 'per_load');
+SELECT mtcbind.bind('meter-66', '89441000000000003053') > 0 AS bound_alone;
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('meter-67', '89441000000000003061');
+COMMIT;
+SELECT event, binding_id IS NOT NULL AS own_binding, terminal_id, detail->>'provisioned' AS provisioned
+  FROM mtcbind.binding_event WHERE event_id > :events_before ORDER BY event_id;
+-- the lines reach provision's INSERT through a function that serves no
+-- one else, not even a superuser
+SELECT pg_temp.try($$SELECT * FROM mtcbind._provision_candidates()$$) AS direct_call;
+SELECT has_function_privilege('public', 'mtcbind._provision_candidates()', 'EXECUTE') AS public_may_feed;
+
+-- Rule: without a line column, lines are numbered in the table's physical
+-- order, which an UPDATE changes (the new row version goes to the end),
+-- read with one sequential scan.  A table with children has no one
+-- physical order (ctids repeat among them): it must have a line column.
+CREATE TABLE order_file (terminal_id text, iccid text);
+INSERT INTO order_file VALUES ('meter-70', '89441000000000003087'), ('meter-71', 'not-a-card'),
+                              ('meter-72', '89441000000000003095'), ('meter-73', 'also-not');
+UPDATE order_file SET iccid = 'moved-bad' WHERE terminal_id = 'meter-70';
+SELECT r.line, r.terminal_id,
+       r.line = (SELECT n FROM (SELECT terminal_id, row_number() OVER (ORDER BY ctid) AS n FROM order_file) o
+                  WHERE o.terminal_id = r.terminal_id) AS numbered_in_ctid_order
+  FROM mtcbind.provision('public.order_file', 'report') AS r ORDER BY r.line;
+-- a plan other than one sequential scan (here an index-only scan, the
+-- session having turned sequential scans off) is sorted by ctid instead
+CREATE INDEX order_file_all ON order_file (iccid, terminal_id);
+VACUUM order_file;
+SET enable_seqscan = off;
+SELECT r.line, r.terminal_id FROM mtcbind.provision('public.order_file', 'report') AS r ORDER BY r.line;
+RESET enable_seqscan;
+DROP INDEX order_file_all;
+CREATE TABLE order_child (LIKE order_file) INHERITS (order_file);
+INSERT INTO order_child VALUES ('meter-74', 'child-bad');
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('public.order_file', 'report')$$) AS with_children;
+ALTER TABLE order_file ADD COLUMN line int;
+UPDATE order_file SET line = ascii(right(terminal_id, 1)) - ascii('0');
+SELECT r.line, r.terminal_id
+  FROM mtcbind.provision('public.order_file', 'report') AS r ORDER BY r.line;
+DROP TABLE order_child, order_file;
 
 \c :regress_db
 DROP DATABASE :"test_db";

@@ -35,6 +35,7 @@ typedef struct AuditContext
 	SubTransactionId owner;		/* the subtransaction it began in */
 	char	   *reason;			/* in TopMemoryContext */
 	bytea	   *naf_id;			/* in TopMemoryContext */
+	char	   *load_source;	/* in TopMemoryContext: a per-load provision's source */
 } AuditContext;
 
 static AuditContext context;
@@ -57,6 +58,8 @@ audit_context_clear(void)
 		pfree(context.reason);
 	if (context.naf_id)
 		pfree(context.naf_id);
+	if (context.load_source)
+		pfree(context.load_source);
 	memset(&context, 0, sizeof(context));
 }
 
@@ -116,6 +119,15 @@ audit_context_set_naf(const char *naf_id, size_t len)
 	memcpy(VARDATA(context.naf_id), naf_id, len);
 }
 
+void
+audit_context_set_load(const char *source)
+{
+	Assert(context.active);
+	if (context.load_source)
+		pfree(context.load_source);
+	context.load_source = source ? MemoryContextStrdup(TopMemoryContext, source) : NULL;
+}
+
 /* The call's reason, else mtcbind.reason, else NULL. */
 const char *
 audit_current_reason(void)
@@ -133,6 +145,13 @@ bytea *
 audit_current_naf(void)
 {
 	return context.active ? context.naf_id : NULL;
+}
+
+/* The source of a per-load provision in progress, or NULL. */
+const char *
+audit_current_load(void)
+{
+	return context.active ? context.load_source : NULL;
 }
 
 
@@ -201,6 +220,34 @@ audit_detail_end_object(AuditDetail *d)
 {
 	pushJsonbValue(&d->state, WJB_END_OBJECT, NULL);
 	d->depth--;
+}
+
+/* An array, under a key, or (key NULL) as an element of an array. */
+void
+audit_detail_begin_array(AuditDetail *d, const char *key)
+{
+	if (key != NULL)
+		push_key(d, key);
+	pushJsonbValue(&d->state, WJB_BEGIN_ARRAY, NULL);
+	d->depth++;
+}
+
+void
+audit_detail_end_array(AuditDetail *d)
+{
+	pushJsonbValue(&d->state, WJB_END_ARRAY, NULL);
+	d->depth--;
+}
+
+/* A number as an element of an array. */
+void
+audit_detail_int8_element(AuditDetail *d, int64 value)
+{
+	JsonbValue	v;
+
+	v.type = jbvNumeric;
+	v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric, Int64GetDatum(value)));
+	pushJsonbValue(&d->state, WJB_ELEM, &v);
 }
 
 Jsonb *

@@ -52,6 +52,9 @@ extern void audit_detail_text(AuditDetail *d, const char *key, const char *value
 extern void audit_detail_int8(AuditDetail *d, const char *key, int64 value);
 extern void audit_detail_begin_object(AuditDetail *d, const char *key);
 extern void audit_detail_end_object(AuditDetail *d);
+extern void audit_detail_begin_array(AuditDetail *d, const char *key);	/* key NULL: an element */
+extern void audit_detail_end_array(AuditDetail *d);
+extern void audit_detail_int8_element(AuditDetail *d, int64 value);
 extern Jsonb *audit_detail_end(AuditDetail *d);	/* NULL when no field was added */
 
 /*
@@ -67,6 +70,14 @@ extern void audit_context_set_naf(const char *naf_id, size_t len);
 extern void audit_context_clear(void);
 extern const char *audit_current_reason(void);
 extern bytea *audit_current_naf(void);
+
+/*
+ * A provision with audit => 'per_load' names its source here: the bindings
+ * its INSERT makes are then recorded as one 'bound' event for the statement
+ * (which binding ids, how many, from where) instead of one per binding.
+ */
+extern void audit_context_set_load(const char *source);
+extern const char *audit_current_load(void);
 
 /* Announces a recorded refusal on channel mtcbind_rejected. */
 extern void audit_notify_rejection(int64 event_id, const char *reason);

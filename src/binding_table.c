@@ -15,6 +15,7 @@
 #include "access/xact.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
@@ -149,6 +150,64 @@ mtcbind_binding_lock_order(PG_FUNCTION_ARGS)
 }
 
 /*
+ * The columns the guard reads, by number: found once by name, and checked
+ * by name again at each use (one comparison), so a table changed by ALTER
+ * is read right.  A bulk load calls the guard for every row; looking each
+ * name up among fifteen columns was a tenth of its time.
+ */
+enum GuardColumn
+{
+	GC_BINDING_ID, GC_TERMINAL_ID, GC_ICCID, GC_IMEI, GC_CREATED_AT, GC_CREATED_BY,
+	GC_BLOCKED, N_GUARD_COLUMNS
+};
+
+static const char *const guard_column_names[N_GUARD_COLUMNS] = {
+	"binding_id", "terminal_id", "iccid", "imei", "created_at", "created_by", "blocked"
+};
+
+static int	guard_attnum[N_GUARD_COLUMNS];
+
+static int
+guard_column(TupleDesc desc, enum GuardColumn c)
+{
+	int			attnum = guard_attnum[c];
+
+	if (attnum <= 0 || attnum > desc->natts ||
+		TupleDescAttr(desc, attnum - 1)->attisdropped ||
+		strcmp(NameStr(TupleDescAttr(desc, attnum - 1)->attname), guard_column_names[c]) != 0)
+	{
+		attnum = SPI_fnumber(desc, guard_column_names[c]);
+		if (attnum <= 0)
+			elog(ERROR, "mtcbind.binding has no column \"%s\"", guard_column_names[c]);
+		guard_attnum[c] = attnum;
+	}
+	return attnum - 1;			/* an index into the deformed row */
+}
+
+/*
+ * True if a text value is the session user's name, as SESSION_USER, the
+ * column's default, gives it.  The name is kept between rows; only a
+ * mismatch looks it up again (the role may have been renamed).
+ */
+static bool
+is_session_user_name(Datum value)
+{
+	static Oid	cached_role = InvalidOid;
+	static char cached_name[NAMEDATALEN];
+	text	   *t = DatumGetTextPP(value);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+
+	if (cached_role != GetSessionUserId() ||
+		len != strlen(cached_name) || memcmp(VARDATA_ANY(t), cached_name, len) != 0)
+	{
+		/* another session user, or this one renamed: look it up */
+		strlcpy(cached_name, GetUserNameFromId(GetSessionUserId(), false), NAMEDATALEN);
+		cached_role = GetSessionUserId();
+	}
+	return len == strlen(cached_name) && memcmp(VARDATA_ANY(t), cached_name, len) == 0;
+}
+
+/*
  * mtcbind.binding_guard(): BEFORE INSERT OR UPDATE OF binding_id, blocked,
  * terminal_id, iccid, imei ON mtcbind.binding, FOR EACH ROW.
  */
@@ -162,9 +221,9 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	int64		binding_id;
 	BlockIdentities ids = {0};
 	BlockHit	hit;
-	bool		was_blocked;
-	bool		isnull;
-	int			blocked_att;
+	Datum	   *values;
+	bool	   *nulls;
+	int			c_blocked;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
@@ -173,15 +232,23 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 	tuple = inserting ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
 	desc = RelationGetDescr(trigdata->tg_relation);
 
+	/* the row in one pass: columns after a text column have no fixed offset */
+	values = palloc(sizeof(Datum) * desc->natts);
+	nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, values, nulls);
+
 	/*
 	 * Ids are the sequence's to give, once: an id brought by the writer
 	 * could be one a later binding will draw, or one an earlier binding had,
 	 * whose history would then mix with this one's.  A restore runs with
 	 * session_replication_role = replica, where this trigger does not fire.
 	 */
-	binding_id = DatumGetInt64(column(tuple, desc, "binding_id", &isnull));
+	binding_id = DatumGetInt64(values[guard_column(desc, GC_BINDING_ID)]);
 	if (inserting)
 	{
+		int			c_at = guard_column(desc, GC_CREATED_AT);
+		int			c_by = guard_column(desc, GC_CREATED_BY);
+
 		if (!take_drawn_id(binding_id))
 			ereport(ERROR,
 					(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
@@ -189,28 +256,25 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 							(long long) binding_id),
 					 errdetail("Binding ids come from mtcbind.binding_binding_id_seq, once each: an id written by hand could be an earlier binding's, or a later one's."),
 					 errhint("Leave binding_id out. A dump is restored with session_replication_role = replica (docs/dba-guide.md, \"Backup and restore\").")));
-		{
-			/* NOT NULL is checked after BEFORE triggers: a NULL gets here */
-			char	   *created_by = text_column(tuple, desc, "created_by");
-			Datum		created_at = column(tuple, desc, "created_at", &isnull);
-
-			require_default("created_by", created_by != NULL &&
-							strcmp(created_by, GetUserNameFromId(GetSessionUserId(), false)) == 0);
-			require_default("created_at", !isnull &&
-							DatumGetTimestampTz(created_at) == GetCurrentTransactionStartTimestamp());
-		}
+		/* NOT NULL is checked after BEFORE triggers: a NULL gets here */
+		require_default("created_by", !nulls[c_by] && is_session_user_name(values[c_by]));
+		require_default("created_at", !nulls[c_at] &&
+						DatumGetTimestampTz(values[c_at]) == GetCurrentTransactionStartTimestamp());
 	}
-	else if (binding_id != DatumGetInt64(column(trigdata->tg_trigtuple, desc,
-												"binding_id", &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
-				 errmsg("the binding_id of a binding cannot change"),
-				 errdetail("Events and transfer authorisations name bindings by id.")));
+	else
+	{
+		bool		isnull;
+
+		if (binding_id != DatumGetInt64(heap_getattr(trigdata->tg_trigtuple,
+													 guard_column(desc, GC_BINDING_ID) + 1,
+													 desc, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_MTCBIND_ID_NOT_DRAWN),
+					 errmsg("the binding_id of a binding cannot change"),
+					 errdetail("Events and transfer authorisations name bindings by id.")));
+	}
 
 	/* Until commit, no block on these identities can slip in unseen. */
-	ids.has_iccid = ident_column(tuple, desc, "iccid", &ids.iccid);
-	ids.terminal_id = text_column(tuple, desc, "terminal_id");
-	ids.has_imei = ident_column(tuple, desc, "imei", &ids.imei);
 	blocklist_lock(false);
 	memset(&hit, 0, sizeof(hit));
 	if (blocklist_maybe_nonempty_in_command())
@@ -221,23 +285,32 @@ mtcbind_binding_guard(PG_FUNCTION_ARGS)
 		 * runs.  The one query runs with it pinned.
 		 */
 		int			nest = store_pin_search_path();
+		int			c_iccid = guard_column(desc, GC_ICCID);
+		int			c_terminal = guard_column(desc, GC_TERMINAL_ID);
+		int			c_imei = guard_column(desc, GC_IMEI);
 
+		ids.has_iccid = !nulls[c_iccid];
+		ids.iccid = ids.has_iccid ? DatumGetInt64(values[c_iccid]) : 0;
+		ids.terminal_id = nulls[c_terminal] ? NULL : TextDatumGetCString(values[c_terminal]);
+		ids.has_imei = !nulls[c_imei];
+		ids.imei = ids.has_imei ? DatumGetInt64(values[c_imei]) : 0;
 		store_connect();
 		blocklist_find(&ids, true, &hit);
 		store_finish();
 		store_unpin_search_path(nest);
 	}
 
-
-	blocked_att = SPI_fnumber(desc, "blocked");
-	was_blocked = DatumGetBool(heap_getattr(tuple, blocked_att, desc, &isnull));
-	if (isnull || was_blocked != hit.found)
+	c_blocked = guard_column(desc, GC_BLOCKED);
+	if (nulls[c_blocked] || DatumGetBool(values[c_blocked]) != hit.found)
 	{
+		int			blocked_att = c_blocked + 1;
 		Datum		value = BoolGetDatum(hit.found);
 		bool		value_null = false;
 
 		tuple = heap_modify_tuple_by_cols(tuple, desc, 1, &blocked_att, &value, &value_null);
 	}
+	pfree(values);
+	pfree(nulls);
 	return PointerGetDatum(tuple);
 }
 
@@ -327,6 +400,30 @@ update_event(HeapTuple old_row, HeapTuple new_row, TupleDesc desc, AuditEvent *e
 }
 
 /*
+ * What a binding row holds beyond the event's columns (IMEISV, application
+ * ids when not empty, the note), or NULL when it holds nothing more.
+ */
+static Jsonb *
+row_detail(HeapTuple row, TupleDesc desc)
+{
+	AuditDetail detail;
+	int64		imeisv = 0;
+	bool		has_imeisv = ident_column(row, desc, "imeisv", &imeisv);
+	char	   *text;
+
+	audit_detail_begin(&detail);
+	/* (has_imeisv apart: C leaves the order of a call's arguments open) */
+	detail_ident(&detail, "imeisv", has_imeisv, imeisv, imeisv_to_digits);
+	if ((text = text_column(row, desc, "terminal_appli_id")) != NULL && text[0] != '\0')
+		audit_detail_text(&detail, "terminal_appli_id", text);
+	if ((text = text_column(row, desc, "uicc_appli_id")) != NULL && text[0] != '\0')
+		audit_detail_text(&detail, "uicc_appli_id", text);
+	if ((text = text_column(row, desc, "note")) != NULL)
+		audit_detail_text(&detail, "note", text);
+	return audit_detail_end(&detail);
+}
+
+/*
  * mtcbind.binding_audit(): AFTER INSERT, DELETE, UPDATE OF (the binding's
  * own columns) FOR EACH ROW, and AFTER TRUNCATE FOR EACH STATEMENT.
  */
@@ -348,29 +445,16 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
 		ev.event = "truncated";
 	else if (TRIGGER_FIRED_BY_INSERT(tg))
 	{
-		HeapTuple	row = trigdata->tg_trigtuple;
-		AuditDetail detail;
-		int64		imeisv = 0;
-		char	   *appli;
-
 		ev.event = "bound";
-		event_identities(&ev, row, desc);
-		/* what the columns of the event do not carry, when there is any */
-		audit_detail_begin(&detail);
-		detail_ident(&detail, "imeisv", ident_column(row, desc, "imeisv", &imeisv), imeisv,
-					 imeisv_to_digits);
-		if ((appli = text_column(row, desc, "terminal_appli_id")) != NULL && appli[0] != '\0')
-			audit_detail_text(&detail, "terminal_appli_id", appli);
-		if ((appli = text_column(row, desc, "uicc_appli_id")) != NULL && appli[0] != '\0')
-			audit_detail_text(&detail, "uicc_appli_id", appli);
-		if ((appli = text_column(row, desc, "note")) != NULL)
-			audit_detail_text(&detail, "note", appli);
-		ev.detail = audit_detail_end(&detail);
+		event_identities(&ev, trigdata->tg_trigtuple, desc);
+		ev.detail = row_detail(trigdata->tg_trigtuple, desc);
 	}
 	else if (TRIGGER_FIRED_BY_DELETE(tg))
 	{
 		ev.event = "unbound";
 		event_identities(&ev, trigdata->tg_trigtuple, desc);
+		/* the rest of the row too: a per-load provision kept no 'bound' event of it */
+		ev.detail = row_detail(trigdata->tg_trigtuple, desc);
 	}
 	else
 		ev.event = update_event(trigdata->tg_trigtuple, trigdata->tg_newtuple, desc, &ev);
@@ -382,6 +466,72 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
 	}
 	store_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * The one 'bound' event of a per-load provision (see below): the inserted
+ * rows' ids, read from the transition table as runs of consecutive ids.
+ * The rows come in the order their ids were drawn; should one ever come
+ * out of order, it starts a run of its own, so the runs still name exactly
+ * the load's bindings.
+ */
+static void
+record_load(TriggerData *trigdata)
+{
+	Tuplestorestate *inserted = trigdata->tg_newtable;
+	TupleDesc	desc = RelationGetDescr(trigdata->tg_relation);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			attnum = SPI_fnumber(desc, "binding_id");
+	int			reader;
+	int64		count = 0;
+	int64		first = 0;
+	int64		last = 0;
+	AuditDetail detail;
+	AuditEvent	ev = {0};
+
+	if (attnum <= 0)
+		elog(ERROR, "mtcbind.binding has no column \"binding_id\"");
+	audit_detail_begin(&detail);
+	audit_detail_text(&detail, "source", audit_current_load());
+	audit_detail_begin_array(&detail, "binding_ids");
+
+	/* a read pointer of its own: other triggers may read the same rows */
+	reader = tuplestore_alloc_read_pointer(inserted, EXEC_FLAG_REWIND);
+	tuplestore_select_read_pointer(inserted, reader);
+	tuplestore_rescan(inserted);
+	while (tuplestore_gettupleslot(inserted, true, false, slot))
+	{
+		bool		isnull;
+		int64		id = DatumGetInt64(slot_getattr(slot, attnum, &isnull));
+
+		if (count > 0 && id == last + 1)
+			last = id;
+		else
+		{
+			if (count > 0)
+			{
+				audit_detail_begin_array(&detail, NULL);
+				audit_detail_int8_element(&detail, first);
+				audit_detail_int8_element(&detail, last);
+				audit_detail_end_array(&detail);
+			}
+			first = last = id;
+		}
+		count++;
+	}
+	tuplestore_select_read_pointer(inserted, 0);
+	ExecDropSingleTupleTableSlot(slot);
+	audit_detail_begin_array(&detail, NULL);
+	audit_detail_int8_element(&detail, first);
+	audit_detail_int8_element(&detail, last);
+	audit_detail_end_array(&detail);
+	audit_detail_end_array(&detail);
+	audit_detail_int8(&detail, "provisioned", count);
+
+	ev.event = "bound";
+	ev.reason = audit_current_reason();
+	ev.detail = audit_detail_end(&detail);
+	audit_record(&ev);
 }
 
 /*
@@ -398,6 +548,13 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
  * binding_id was drawn by its default as it was inserted (the guard refuses
  * any other), so that order is binding_id order.  The sort cost a first
  * use about 4 % of its time.
+ *
+ * Within mtcbind.provision(..., audit => 'per_load') the statement writes
+ * one 'bound' event instead, with no binding_id of its own: its detail
+ * names the source, how many bindings the statement made, and their ids
+ * as runs [first, last] (a run is broken only by ids that other sessions
+ * drew meanwhile).  The bindings' values are in their rows, and every
+ * later change records what it replaced.
  */
 Datum
 mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
@@ -431,6 +588,12 @@ mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
 	store_connect();
 	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
 		elog(ERROR, "mtcbind: could not register the inserted rows");
+	if (audit_current_load() != NULL)
+	{
+		record_load(trigdata);
+		store_finish();
+		return PointerGetDatum(NULL);
+	}
 	arg_text(&args, audit_current_reason());
 	arg_datum(&args, PointerGetDatum(audit_current_naf()), audit_current_naf() == NULL);
 	store_run(&st, &args, SPI_OK_INSERT);

@@ -24,6 +24,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "nodes/plannodes.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -31,6 +32,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
@@ -122,6 +124,27 @@ parse_on_error(text *value)
 			 errmsg("invalid value for on_error: \"%s\"", bounded_text(s)),
 			 errhint("Use 'abort' (bind all lines or none), 'skip' (bind the good lines) or 'report' (bind nothing, list the bad lines).")));
 	return ON_ERROR_ABORT;		/* keep compiler quiet */
+}
+
+/*
+ * audit => 'per_binding' (a 'bound' event for each binding, as any insert
+ * writes) or 'per_load' (one 'bound' event for the load: see
+ * binding_table.c).
+ */
+static bool
+parse_per_load(text *value)
+{
+	char	   *s = text_to_cstring(value);
+
+	if (strcmp(s, "per_binding") == 0)
+		return false;
+	if (strcmp(s, "per_load") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for audit: \"%s\"", bounded_text(s)),
+			 errhint("Use 'per_binding' (a 'bound' event for each binding) or 'per_load' (one 'bound' event listing the load's binding ids).")));
+	return false;				/* keep compiler quiet */
 }
 
 /* Adds one refused line to the report. */
@@ -309,7 +332,7 @@ check_source_owner(Oid source, Relation rel)
  * ones as NULL), in line order.  Only names from the catalog go into it.
  */
 static char *
-source_query(Oid source)
+source_query(Oid source, char **physical_order)
 {
 	Relation	rel;
 	TupleDesc	desc;
@@ -359,6 +382,12 @@ source_query(Oid source)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
 				 errdetail("Lines of a table are numbered in its physical order; other relations must say their line numbers.")));
+	/* rows of several tables have no one physical order (ctids repeat) */
+	if (!present[COL_LINE] && rel->rd_rel->relhassubclass)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
+				 errdetail("Its rows are read with those of the tables that inherit from it, which have no one physical order: the source must say its line numbers.")));
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
@@ -375,25 +404,60 @@ source_query(Oid source)
 		else
 			appendStringInfoString(&sql, "NULL::pg_catalog.text");
 	}
-	appendStringInfo(&sql, " FROM %s AS s ORDER BY %s",
+	appendStringInfo(&sql, " FROM %s AS s",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												RelationGetRelationName(rel)),
-					 present[COL_LINE] ? "s.line" : "s.ctid");
+												RelationGetRelationName(rel)));
+	/*
+	 * Physical order is the order of a plain sequential scan; the query
+	 * without ORDER BY is tried first (see read_source), since sorting a
+	 * million lines by ctid costs a twentieth of a load.
+	 */
+	*physical_order = present[COL_LINE] ? NULL : pstrdup(sql.data);
+	appendStringInfo(&sql, " ORDER BY %s", present[COL_LINE] ? "s.line" : "s.ctid");
 	/* the lock stays until the transaction ends: the name keeps naming it */
 	relation_close(rel, NoLock);
 	return sql.data;
+}
+
+/*
+ * True if a cursor's plan is one sequential scan of the source: it returns
+ * the rows in physical order (synchronized scans off, as read_source sets).
+ */
+static bool
+plain_sequential_scan(Portal portal)
+{
+	PlannedStmt *stmt;
+
+	if (list_length(portal->stmts) != 1)
+		return false;
+	stmt = linitial_node(PlannedStmt, portal->stmts);
+	return IsA(stmt->planTree, SeqScan) && stmt->planTree->lefttree == NULL;
 }
 
 /* Reads and checks every line of the source, as the caller. */
 static void
 read_source(Oid source, Candidates *cand, Report *report, MemoryContext cxt)
 {
-	char	   *sql = source_query(source);
-	Portal		portal;
+	char	   *physical_order;
+	char	   *sql = source_query(source, &physical_order);
+	Portal		portal = NULL;
 	int64		position = 0;
 
 	store_connect();
-	portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
+	if (physical_order != NULL)
+	{
+		/* a scan started where another one is would begin mid-table */
+		(void) set_config_option("synchronize_seqscans", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		portal = SPI_cursor_open_with_args(NULL, physical_order, 0, NULL, NULL, NULL, true, 0);
+		if (!plain_sequential_scan(portal))
+		{
+			SPI_cursor_close(portal);
+			portal = NULL;
+		}
+	}
+	if (portal == NULL)
+		portal = SPI_cursor_open_with_args(NULL, sql, 0, NULL, NULL, NULL, true, 0);
 	for (;;)
 	{
 		SPI_cursor_fetch(portal, true, FETCH_ROWS);
@@ -405,10 +469,21 @@ read_source(Oid source, Candidates *cand, Report *report, MemoryContext cxt)
 			char	   *v[NCOLUMNS];
 			int64		line;
 
-			for (int c = 0; c < NCOLUMNS; c++)
-				v[c] = SPI_getvalue(tuple, SPI_tuptable->tupdesc, c + 1);
+			bool		line_null;
+			Datum		line_value = SPI_getbinval(tuple, SPI_tuptable->tupdesc, COL_LINE + 1,
+												   &line_null);
+
+			/* every column but line is text: the query casts them */
+			v[COL_LINE] = NULL;
+			for (int c = COL_LINE + 1; c < NCOLUMNS; c++)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(tuple, SPI_tuptable->tupdesc, c + 1, &isnull);
+
+				v[c] = isnull ? NULL : TextDatumGetCString(d);
+			}
 			position++;
-			line = v[COL_LINE] ? pg_strtoint64(v[COL_LINE]) : position;
+			line = line_null ? position : DatumGetInt64(line_value);
 			check_line(v, line, cand, report, cxt);
 			for (int c = 0; c < NCOLUMNS; c++)
 				if (v[c])
@@ -420,12 +495,101 @@ read_source(Oid source, Candidates *cand, Report *report, MemoryContext cxt)
 	store_finish();
 }
 
+/* A column of the candidates as an array; the candidates stay as they are. */
 static Datum
 array_of(ArrayBuildState *state, Oid type)
 {
+	int			dims[1];
+	int			lbs[1] = {1};
+
 	if (state == NULL)
 		return PointerGetDatum(construct_empty_array(type));
-	return makeArrayResult(state, CurrentMemoryContext);
+	dims[0] = state->nelems;
+	/* not makeArrayResult: it frees the state, which the feed still reads */
+	return makeMdArrayResult(state, 1, dims, lbs, CurrentMemoryContext, false);
+}
+
+/*
+ * The candidates reach the INSERT through mtcbind._provision_candidates(),
+ * which puts them into one tuplestore that the INSERT's scan reads as it
+ * is.  (Nine arrays unnested side by side cost a fifth of a load: each
+ * unnest fills a tuplestore of its own, and the scan reads all nine.)
+ * Set only while provision's INSERT runs; lines marked excluded (blocked)
+ * are left out.
+ */
+typedef struct Feed
+{
+	Candidates *cand;
+	bool	   *excluded;		/* by position, or NULL */
+} Feed;
+
+static Feed *feeding = NULL;
+
+PG_FUNCTION_INFO_V1(mtcbind_provision_candidates);
+
+/* The value of position i of a column's candidates. */
+static inline void
+candidate_value(ArrayBuildState *col, int64 i, Datum *value, bool *isnull)
+{
+	*value = col->dvalues[i];
+	*isnull = col->dnulls[i];
+}
+
+/*
+ * mtcbind._provision_candidates() RETURNS TABLE (terminal_id, iccid, imei,
+ * imeisv, imsi, terminal_appli_id, uicc_appli_id, note): the lines that
+ * provision is binding, in the source's order.
+ */
+Datum
+mtcbind_provision_candidates(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Candidates *cand;
+	TupleDesc	desc;
+	Tuplestorestate *store;
+	MemoryContext old;
+
+	if (feeding == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("mtcbind._provision_candidates() is called only by mtcbind.provision")));
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		(rsinfo->allowedModes & SFRM_Materialize) == 0)
+		elog(ERROR, "mtcbind._provision_candidates() must be called in FROM");
+	cand = feeding->cand;
+
+	old = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "mtcbind._provision_candidates() must return a row type");
+	/*
+	 * The lines are in memory already; maintenance_work_mem (a bulk load's
+	 * allowance) rather than work_mem keeps a large file from being written
+	 * to a temporary file only to be read back.
+	 */
+	store = tuplestore_begin_heap(false, false, Max(work_mem, maintenance_work_mem));
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = store;
+	rsinfo->setDesc = desc;
+	MemoryContextSwitchTo(old);
+
+	for (int64 i = 0; i < cand->count; i++)
+	{
+		Datum		values[8];
+		bool		nulls[8];
+
+		if (feeding->excluded != NULL && feeding->excluded[i])
+			continue;
+		candidate_value(cand->terminal_id, i, &values[0], &nulls[0]);
+		candidate_value(cand->iccid, i, &values[1], &nulls[1]);
+		candidate_value(cand->imei, i, &values[2], &nulls[2]);
+		candidate_value(cand->imeisv, i, &values[3], &nulls[3]);
+		candidate_value(cand->imsi, i, &values[4], &nulls[4]);
+		candidate_value(cand->terminal_appli_id, i, &values[5], &nulls[5]);
+		candidate_value(cand->uicc_appli_id, i, &values[6], &nulls[6]);
+		candidate_value(cand->note, i, &values[7], &nulls[7]);
+		tuplestore_putvalues(store, desc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* The INSERT of the candidates; the variant with ON CONFLICT returns ids. */
@@ -434,12 +598,24 @@ array_of(ArrayBuildState *state, Oid type)
 	"                                  terminal_appli_id, uicc_appli_id, note)" \
 	" SELECT s.terminal_id, s.iccid, s.imei, s.imeisv, s.imsi," \
 	"        s.terminal_appli_id, s.uicc_appli_id, s.note" \
-	"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)," \
-	"                  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)," \
-	"                  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9))" \
-	"       WITH ORDINALITY" \
-	"       AS s(line, terminal_id, iccid, imei, imeisv, imsi, terminal_appli_id, uicc_appli_id, note, pos)" \
-	" WHERE $10 IS NULL OR s.pos OPERATOR(pg_catalog.<>) ALL ($10)"
+	"  FROM mtcbind._provision_candidates() AS s"
+
+/* Runs an INSERT of the candidates; the feed is withdrawn whatever happens. */
+static void
+insert_fed(Feed *feed, const char *sql, int expected)
+{
+	PG_TRY();
+	{
+		feeding = feed;
+		if (SPI_execute(sql, false, 0) != expected)
+			elog(ERROR, "mtcbind: could not insert the bindings");
+	}
+	PG_FINALLY();
+	{
+		feeding = NULL;
+	}
+	PG_END_TRY();
+}
 
 /*
  * Inserts the candidates; returns how many rows were inserted.  A vendor's
@@ -451,9 +627,7 @@ array_of(ArrayBuildState *state, Oid type)
  */
 typedef struct InsertStep
 {
-	Oid		   *types;
-	Datum	   *values;
-	char	   *nulls;
+	Feed	   *feed;
 	uint64		inserted;
 } InsertStep;
 
@@ -462,30 +636,46 @@ plain_insert_step(void *arg)
 {
 	InsertStep *s = (InsertStep *) arg;
 
-	if (SPI_execute_with_args(INSERT_CANDIDATES, 10, s->types, s->values, s->nulls, false, 0)
-		!= SPI_OK_INSERT)
-		elog(ERROR, "mtcbind: could not insert the bindings");
+	insert_fed(s->feed, INSERT_CANDIDATES, SPI_OK_INSERT);
 	s->inserted = SPI_processed;
 	return true;				/* keep it */
 }
 
 static uint64
-insert_candidates(Oid *types, Datum *values, char *nulls, bool *returned_ids)
+insert_candidates(Feed *feed, bool *returned_ids)
 {
-	InsertStep	step = {types, values, nulls, 0};
+	InsertStep	step = {feed, 0};
 	bool		completed;
 
 	*returned_ids = false;
 	if (run_guarded(plain_insert_step, &step, &completed))
 		return step.inserted;
 	*returned_ids = true;
-	if (SPI_execute_with_args(INSERT_CANDIDATES " ON CONFLICT DO NOTHING RETURNING b.binding_id",
-							  10, types, values, nulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "mtcbind: could not insert the bindings");
+	insert_fed(feed, INSERT_CANDIDATES " ON CONFLICT DO NOTHING RETURNING b.binding_id",
+			   SPI_OK_INSERT_RETURNING);
 	return SPI_processed;
 }
 
 static void bind_candidates(Candidates *cand, Report *report);
+
+/*
+ * The columns that the lookups of blocks and conflicts read, as arrays:
+ * made only when a lookup is needed (a block exists, a line conflicts).
+ */
+static void
+lookup_arrays(Candidates *cand, Datum *values, bool *made)
+{
+	const ExtCatalog *cat = ext_catalog();
+
+	if (*made)
+		return;
+	values[0] = array_of(cand->line, INT8OID);
+	values[1] = array_of(cand->terminal_id, TEXTOID);
+	values[2] = array_of(cand->iccid, cat->iccid_type);
+	values[3] = array_of(cand->imei, cat->imei_type);
+	values[5] = array_of(cand->imsi, cat->imsi_type);
+	*made = true;
+}
 
 typedef struct DryRunStep
 {
@@ -519,24 +709,17 @@ bind_candidates(Candidates *cand, Report *report)
 	};
 	Datum		values[10];
 	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	Oid			conflict_types[10];
 	uint64		inserted;
 	uint64		nblocked = 0;
 	bool		any_blocks;
 	bool		returned_ids;
 	ArrayBuildState *ids = NULL;
+	Feed		feed = {cand, NULL};
+
+	bool		have_arrays = false;
 
 	if (cand->count == 0)
 		return;
-	values[0] = array_of(cand->line, INT8OID);
-	values[1] = array_of(cand->terminal_id, TEXTOID);
-	values[2] = array_of(cand->iccid, cat->iccid_type);
-	values[3] = array_of(cand->imei, cat->imei_type);
-	values[4] = array_of(cand->imeisv, cat->imeisv_type);
-	values[5] = array_of(cand->imsi, cat->imsi_type);
-	values[6] = array_of(cand->terminal_appli_id, TEXTOID);
-	values[7] = array_of(cand->uicc_appli_id, TEXTOID);
-	values[8] = array_of(cand->note, TEXTOID);
 
 	store_connect();
 
@@ -547,6 +730,8 @@ bind_candidates(Candidates *cand, Report *report)
 	 */
 	blocklist_lock(false);
 	any_blocks = blocklist_maybe_nonempty();
+	if (any_blocks)
+		lookup_arrays(cand, values, &have_arrays);
 	if (any_blocks && SPI_execute_with_args(
 			"SELECT DISTINCT ON (s.pos) s.line, s.terminal_id, s.iccid::pg_catalog.text,"
 			"       k.block_id, k.iccid IS NOT NULL, s.pos"
@@ -566,6 +751,7 @@ bind_candidates(Candidates *cand, Report *report)
 		ArrayBuildState *out = NULL;
 
 		nblocked = SPI_processed;
+		feed.excluded = palloc0(sizeof(bool) * cand->count);
 
 		for (uint64 r = 0; r < nblocked; r++)
 		{
@@ -581,15 +767,14 @@ bind_candidates(Candidates *cand, Report *report)
 						psprintf("%s is blocked (block %lld)", card ? "the UICC" : "the device",
 								 (long long) block_id));
 			out = accumArrayResult(out, Int64GetDatum(pos), false, INT8OID, CurrentMemoryContext);
+			feed.excluded[pos - 1] = true;
 		}
 		values[9] = makeArrayResult(out, CurrentMemoryContext);
 	}
 	else
 		nulls[9] = 'n';
 
-	memcpy(conflict_types, types, sizeof(types));
-	conflict_types[9] = INT8ARRAYOID;
-	inserted = insert_candidates(conflict_types, values, nulls, &returned_ids);
+	inserted = insert_candidates(&feed, &returned_ids);
 	report->tally.bound = inserted;
 
 	/* only ON CONFLICT leaves lines out; it returned the ids it inserted */
@@ -609,6 +794,7 @@ bind_candidates(Candidates *cand, Report *report)
 													  1, &isnull),
 								   false, INT8OID, CurrentMemoryContext);
 		}
+		lookup_arrays(cand, values, &have_arrays);
 		cvalues[0] = values[0];
 		cvalues[1] = values[1];
 		cvalues[2] = values[2];
@@ -698,7 +884,7 @@ bind_candidates(Candidates *cand, Report *report)
 
 /*
  * mtcbind.provision(source regclass, on_error text DEFAULT 'abort',
- *                   reason text DEFAULT NULL)
+ *                   reason text DEFAULT NULL, audit text DEFAULT 'per_binding')
  * RETURNS TABLE (line bigint, terminal_id text, iccid text,
  *                sqlstate text, problem text)
  */
@@ -709,6 +895,7 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 	Oid			source;
 	OnError		on_error;
 	char	   *reason;
+	bool		per_load;
 	Report		report = {0};
 	Candidates	cand = {0};
 	MemoryContext cxt;
@@ -725,6 +912,8 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 	source = PG_GETARG_OID(0);
 	on_error = parse_on_error(PG_GETARG_TEXT_PP(1));
 	reason = get_reason_arg(fcinfo, 2, false);
+	require_arg(fcinfo, 3, "audit");
+	per_load = parse_per_load(PG_GETARG_TEXT_PP(3));
 
 	InitMaterializedSRF(fcinfo, 0);
 	report.store = rsinfo->setResult;
@@ -770,6 +959,9 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 
 		audit_context_begin();
 		audit_context_set_reason(why);
+		if (per_load)
+			audit_context_set_load(quote_qualified_identifier(get_namespace_name(get_rel_namespace(source)),
+															  get_rel_name(source)));
 		if (on_error == ON_ERROR_REPORT)
 		{
 			DryRunStep	step = {&cand, &report};
