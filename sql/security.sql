@@ -147,6 +147,19 @@ INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('kiosk-03', '8944100000
 RESET search_path;
 RESET SESSION AUTHORIZATION;
 SELECT event, terminal_id, actor FROM mtcbind.binding_event WHERE terminal_id = 'kiosk-03';
+-- created_by is the session user's name as it is now: after a rename, the
+-- old name is a forgery (the guard keeps the name between rows, and must
+-- forget it when a role changes)
+ALTER ROLE regress_loader RENAME TO regress_loader_renamed;
+SET SESSION AUTHORIZATION regress_loader_renamed;
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_by) VALUES ('kiosk-06', '89441000000000003103', 'regress_loader')$$) AS old_name;
+INSERT INTO mtcbind.binding (terminal_id, iccid) VALUES ('kiosk-06', '89441000000000003103');
+RESET SESSION AUTHORIZATION;
+ALTER ROLE regress_loader_renamed RENAME TO regress_loader;
+SET SESSION AUTHORIZATION regress_loader;
+SELECT pg_temp.try($$INSERT INTO mtcbind.binding (terminal_id, iccid, created_by) VALUES ('kiosk-07', '89441000000000003111', 'regress_loader_renamed')$$) AS former_name;
+RESET SESSION AUTHORIZATION;
+SELECT terminal_id, created_by FROM mtcbind.binding WHERE terminal_id IN ('kiosk-06', 'kiosk-07');
 -- ... and the loader's next first-use request answers as usual (the
 -- sequence was never left behind).
 SELECT outcome FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),

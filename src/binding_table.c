@@ -21,6 +21,8 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
+#include "utils/inval.h"
+#include "utils/syscache.h"
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
@@ -185,26 +187,38 @@ guard_column(TupleDesc desc, enum GuardColumn c)
 }
 
 /*
- * True if a text value is the session user's name, as SESSION_USER, the
- * column's default, gives it.  The name is kept between rows; only a
- * mismatch looks it up again (the role may have been renamed).
+ * The session user's name, as SESSION_USER (the default of created_by)
+ * gives it, kept between rows: looking it up was a syscache search per row
+ * of a bulk load.  Forgotten when any role changes (a rename).
  */
+static Oid	cached_role = InvalidOid;
+static char cached_role_name[NAMEDATALEN];
+
+static void
+forget_role_name(Datum arg, int cacheid, uint32 hashvalue)
+{
+	cached_role = InvalidOid;
+}
+
+/* True if a text value is the session user's name. */
 static bool
 is_session_user_name(Datum value)
 {
-	static Oid	cached_role = InvalidOid;
-	static char cached_name[NAMEDATALEN];
+	static bool registered = false;
 	text	   *t = DatumGetTextPP(value);
 	size_t		len = VARSIZE_ANY_EXHDR(t);
 
-	if (cached_role != GetSessionUserId() ||
-		len != strlen(cached_name) || memcmp(VARDATA_ANY(t), cached_name, len) != 0)
+	if (!registered)
 	{
-		/* another session user, or this one renamed: look it up */
-		strlcpy(cached_name, GetUserNameFromId(GetSessionUserId(), false), NAMEDATALEN);
+		CacheRegisterSyscacheCallback(AUTHOID, forget_role_name, (Datum) 0);
+		registered = true;
+	}
+	if (cached_role != GetSessionUserId())
+	{
+		strlcpy(cached_role_name, GetUserNameFromId(GetSessionUserId(), false), NAMEDATALEN);
 		cached_role = GetSessionUserId();
 	}
-	return len == strlen(cached_name) && memcmp(VARDATA_ANY(t), cached_name, len) == 0;
+	return len == strlen(cached_role_name) && memcmp(VARDATA_ANY(t), cached_role_name, len) == 0;
 }
 
 /*

@@ -504,7 +504,11 @@ phase_events() {
     say "== Bytes per event on disk ($EVENTS_PER_TYPE events of each kind, growth of the event partitions) =="
     make_db "$db" 1000
     sql "$db" -c "CHECKPOINT" >/dev/null
+    # Sizes after VACUUM: two clients inserting at once make PostgreSQL
+    # extend a table by several empty pages at a time, which later rows fill;
+    # VACUUM returns the empty tail, so that what is measured is the rows.
     evsize() {
+        sql "$db" -c "VACUUM mtcbind.binding_event" >/dev/null
         sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.binding_event), sum(pg_relation_size(relid)), sum(pg_indexes_size(relid)),
                                     sum(pg_total_relation_size(relid))
                                FROM pg_partition_tree('mtcbind.binding_event') WHERE isleaf"
@@ -521,6 +525,7 @@ phase_events() {
     # compact, version 1.1): its partitions and the table of issuer codes.
     local c0="" c1=""
     kisize() {
+        sql "$db" -c "VACUUM mtcbind.key_issue, mtcbind.key_issuer" >/dev/null
         sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.key_issue),
                                     sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.key_issuer'),
                                     sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.key_issuer'),
