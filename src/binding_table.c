@@ -566,8 +566,8 @@ record_load(TriggerData *trigdata)
  * Within mtcbind.provision(..., audit => 'per_load') the statement writes
  * one 'bound' event instead, with no binding_id of its own: its detail
  * names the source, how many bindings the statement made, and their ids
- * as runs [first, last] (a run is broken only by ids that other sessions
- * drew meanwhile).  The bindings' values are in their rows, and every
+ * as runs [first, last] (a run is broken by ids that other sessions drew
+ * meanwhile, and by ids drawn for lines that met a conflict).  The bindings' values are in their rows, and every
  * later change records what it replaced.
  */
 Datum

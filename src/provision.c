@@ -21,6 +21,7 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -305,7 +306,8 @@ check_source_owner(Oid source, Relation rel)
 	if (rel != NULL)
 	{
 		owner = rel->rd_rel->relowner;
-		name = pstrdup(RelationGetRelationName(rel));
+		name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										  RelationGetRelationName(rel));
 	}
 	else
 	{
@@ -316,7 +318,8 @@ check_source_owner(Oid source, Relation rel)
 					(errcode(ERRCODE_UNDEFINED_TABLE),
 					 errmsg("source relation with OID %u does not exist", source)));
 		owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-		name = pstrdup(NameStr(((Form_pg_class) GETSTRUCT(tup))->relname));
+		name = quote_qualified_identifier(get_namespace_name(((Form_pg_class) GETSTRUCT(tup))->relnamespace),
+										  NameStr(((Form_pg_class) GETSTRUCT(tup))->relname));
 		ReleaseSysCache(tup);
 	}
 	if (owner != GetUserId())
@@ -382,8 +385,13 @@ source_query(Oid source, char **physical_order)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
 				 errdetail("Lines of a table are numbered in its physical order; other relations must say their line numbers.")));
-	/* rows of several tables have no one physical order (ctids repeat) */
-	if (!present[COL_LINE] && rel->rd_rel->relhassubclass)
+	/*
+	 * Rows of several tables have no one physical order (ctids repeat).
+	 * relhassubclass stays set after the last child is dropped, until a
+	 * VACUUM: ask for the children themselves (and lock them).
+	 */
+	if (!present[COL_LINE] && rel->rd_rel->relhassubclass &&
+		find_inheritance_children(source, AccessShareLock) != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
@@ -967,9 +975,9 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 			DryRunStep	step = {&cand, &report};
 			bool		completed;
 
+			/* tally.bound: how many the undone insert bound, so would bind now */
 			if (!run_guarded(dry_run_step, &step, &completed))
 				elog(ERROR, "mtcbind: the dry run met a unique violation it could not attribute");
-			report.tally.bound = 0;
 		}
 		else
 			bind_candidates(&cand, &report);
@@ -991,11 +999,16 @@ mtcbind_provision(PG_FUNCTION_ARGS)
 						   report.tally.refused > ABORT_DETAIL_LINES ? "; ..." : ""),
 				 errhint("on_error => 'report' lists every line; 'skip' binds the good ones.")));
 
-	ereport(NOTICE,
-			(errmsg("mtcbind.provision: %lld pairs bound, %lld already bound to each other, %lld lines refused%s",
-					(long long) report.tally.bound, (long long) report.tally.already,
-					(long long) report.tally.refused,
-					on_error == ON_ERROR_REPORT ? " (a dry run: nothing was bound)" : "")));
+	if (on_error == ON_ERROR_REPORT)
+		ereport(NOTICE,
+				(errmsg("mtcbind.provision: a dry run: %lld pairs would be bound, %lld already bound to each other, %lld lines refused; nothing was bound",
+						(long long) report.tally.bound, (long long) report.tally.already,
+						(long long) report.tally.refused)));
+	else
+		ereport(NOTICE,
+				(errmsg("mtcbind.provision: %lld pairs bound, %lld already bound to each other, %lld lines refused",
+						(long long) report.tally.bound, (long long) report.tally.already,
+						(long long) report.tally.refused)));
 	MemoryContextDelete(cxt);
 	return (Datum) 0;
 }
