@@ -222,6 +222,22 @@ SELECT event, binding_id IS NOT NULL AS own_binding, terminal_id, detail->>'prov
 SELECT pg_temp.try($$SELECT * FROM mtcbind._provision_candidates()$$) AS direct_call;
 SELECT has_function_privilege('public', 'mtcbind._provision_candidates()', 'EXECUTE') AS public_may_feed;
 
+-- Rule: every line is bound, already bound, refused, or an exact repeat of
+-- an earlier line; none is lost when two lines of a file share some
+-- identities but not all, and a binding from before the load is named
+-- before another line of the load.
+SELECT mtcbind.bind('meter-80', '89441000000000032003', imei => '352099001762109') > 0 AS holds_imei;
+CREATE TEMP TABLE share_file (line int, terminal_id text, iccid text, imei text);
+INSERT INTO share_file VALUES
+    (2, 'meter-81', '89441000000000032102', NULL),
+    (3, 'meter-81', '89441000000000032201', NULL),               -- its device on line 2
+    (4, 'meter-82', '89441000000000032300', '352099001762109'),  -- IMEI of meter-80
+    (5, 'meter-82', '89441000000000032300', '352099001762117'),  -- line 4's pair, another IMEI
+    (6, 'meter-82', '89441000000000032300', '352099001762125'),  -- and a third
+    (7, 'meter-82', '89441000000000032300', '352099001762117');  -- line 5 again, exactly
+SELECT line, terminal_id, sqlstate, problem FROM mtcbind.provision('share_file', 'skip') ORDER BY line;
+SELECT terminal_id, iccid, imei FROM mtcbind.binding WHERE terminal_id IN ('meter-81', 'meter-82') ORDER BY 1;
+
 -- Rule: without a line column, lines are numbered in the table's physical
 -- order, which an UPDATE changes (the new row version goes to the end),
 -- read with one sequential scan.  A table with children has no one

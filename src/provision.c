@@ -388,10 +388,12 @@ source_query(Oid source, char **physical_order)
 	/*
 	 * Rows of several tables have no one physical order (ctids repeat).
 	 * relhassubclass stays set after the last child is dropped, until a
-	 * VACUUM: ask for the children themselves (and lock them).
+	 * VACUUM: ask for the children themselves.  Without locking them: they
+	 * need not be the caller's, and the read is FROM ONLY (below), so a
+	 * child attached meanwhile is not read either.
 	 */
 	if (!present[COL_LINE] && rel->rd_rel->relhassubclass &&
-		find_inheritance_children(source, AccessShareLock) != NIL)
+		find_inheritance_children(source, NoLock) != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
@@ -412,7 +414,8 @@ source_query(Oid source, char **physical_order)
 		else
 			appendStringInfoString(&sql, "NULL::pg_catalog.text");
 	}
-	appendStringInfo(&sql, " FROM %s AS s",
+	appendStringInfo(&sql, " FROM %s%s AS s",
+					 !present[COL_LINE] && relkind == RELKIND_RELATION ? "ONLY " : "",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
 	/*
@@ -810,12 +813,19 @@ bind_candidates(Candidates *cand, Report *report)
 		cvalues[4] = values[5];
 		cvalues[5] = array_of(ids, INT8OID);
 		cvalues[6] = values[9];
+		/*
+		 * Every line but those whose pair this load bound with the line's own
+		 * identities (the line itself, or an exact repeat of it): for each
+		 * identity, which binding holds it and whether this load made it.
+		 */
 		if (SPI_execute_with_args(
 				"WITH mine AS (SELECT m FROM pg_catalog.unnest($6) AS m)"
 				"SELECT s.line, s.terminal_id, s.iccid::pg_catalog.text,"
 				"       bt.binding_id, bc.binding_id, bi.binding_id, bs.binding_id,"
-				"       COALESCE(bc.binding_id, bt.binding_id, bi.binding_id, bs.binding_id)"
-				"         OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
+				"       bt.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
+				"       bc.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
+				"       bi.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
+				"       bs.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine),"
 				"       (s.imei IS NULL OR bt.imei OPERATOR(pg_catalog.=) s.imei)"
 				"       AND (s.imsi IS NULL OR bt.imsi OPERATOR(pg_catalog.=) s.imsi)"
 				"  FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
@@ -826,35 +836,45 @@ bind_candidates(Candidates *cand, Report *report)
 				"  LEFT JOIN mtcbind.binding bi ON bi.imei OPERATOR(pg_catalog.=) s.imei"
 				"  LEFT JOIN mtcbind.binding bs ON bs.imsi OPERATOR(pg_catalog.=) s.imsi"
 				" WHERE ($7 IS NULL OR s.pos OPERATOR(pg_catalog.<>) ALL ($7))"
-				"   AND NOT (bt.binding_id IS NOT NULL"
-				"            AND bt.binding_id OPERATOR(pg_catalog.=) bc.binding_id"
-				"            AND bt.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine))"
+				"   AND NOT COALESCE(bt.binding_id OPERATOR(pg_catalog.=) bc.binding_id"
+				"                    AND bt.binding_id OPERATOR(pg_catalog.=) ANY (SELECT m FROM mine)"
+				"                    AND (s.imei IS NULL OR bt.imei OPERATOR(pg_catalog.=) s.imei)"
+				"                    AND (s.imsi IS NULL OR bt.imsi OPERATOR(pg_catalog.=) s.imsi), false)"
 				" ORDER BY s.pos",
 				7, ctypes, cvalues, cnulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "mtcbind: could not look up the conflicts");
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
+			/* the identities in the order a conflict is named by */
+			static const char *const what[4] = {"UICC", "device", "IMEI", "IMSI"};
+			static const char *const code[4] = {"MB002", "MB001", "MB001", "MB002"};
+			static const int column[4] = {5, 4, 6, 7};	/* bc, bt, bi, bs */
 			HeapTuple	t = SPI_tuptable->vals[r];
 			TupleDesc	d = SPI_tuptable->tupdesc;
-			bool		n_line, n_dev, n_card, n_imei, n_imsi, n_mine;
-			int64		line = DatumGetInt64(SPI_getbinval(t, d, 1, &n_line));
-			int64		dev = DatumGetInt64(SPI_getbinval(t, d, 4, &n_dev));
-			int64		card = DatumGetInt64(SPI_getbinval(t, d, 5, &n_card));
-			int64		by_imei = DatumGetInt64(SPI_getbinval(t, d, 6, &n_imei));
-			int64		by_imsi = DatumGetInt64(SPI_getbinval(t, d, 7, &n_imsi));
-			bool		mine = DatumGetBool(SPI_getbinval(t, d, 8, &n_mine));
-			bool		earlier_line = !n_mine && mine;
-			bool		n_same;
-			bool		same_ids = DatumGetBool(SPI_getbinval(t, d, 9, &n_same));
+			bool		isnull;
+			int64		line = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
 			char	   *tid = SPI_getvalue(t, d, 2);
 			char	   *icc = SPI_getvalue(t, d, 3);
-			const char *what;
-			const char *code;
-			int64		holder;
+			int64		holder[4];
+			bool		held[4];
+			bool		by_this_load[4];
+			bool		same_ids;
+			int			named = -1;
 
-			if (!n_dev && !n_card && card == dev && !earlier_line)
+			for (int i = 0; i < 4; i++)
 			{
-				if (!n_same && same_ids)
+				bool		n_mine;
+
+				holder[i] = DatumGetInt64(SPI_getbinval(t, d, column[i], &isnull));
+				held[i] = !isnull;
+				/* columns 8..11: bt, bc, bi, bs made by this load */
+				by_this_load[i] = DatumGetBool(SPI_getbinval(t, d, column[i] + 4, &n_mine)) && !n_mine;
+			}
+			same_ids = DatumGetBool(SPI_getbinval(t, d, 12, &isnull)) && !isnull;
+
+			if (held[0] && held[1] && holder[0] == holder[1] && !by_this_load[1])
+			{
+				if (same_ids)
 				{
 					/* bound to each other before the load: nothing to do */
 					report->tally.already++;
@@ -863,28 +883,30 @@ bind_candidates(Candidates *cand, Report *report)
 				/* as bind() refuses it: another IMEI or IMSI than recorded */
 				report_line(report, line, tid, icc, "MB001",
 							psprintf("the pair is bound already (binding %lld) with another IMEI or IMSI",
-									 (long long) dev));
+									 (long long) holder[1]));
 				continue;
 			}
-			/* the first identity that another binding holds names the conflict */
-			if (!n_card)
-				what = "UICC", holder = card, code = "MB002";
-			else if (!n_dev)
-				what = "device", holder = dev, code = "MB001";
-			else if (!n_imei)
-				what = "IMEI", holder = by_imei, code = "MB001";
-			else if (!n_imsi)
-				what = "IMSI", holder = by_imsi, code = "MB002";
-			else
+			/* a binding from before the load names the conflict first ... */
+			for (int i = 0; i < 4 && named < 0; i++)
+				if (held[i] && !by_this_load[i])
+					named = i;
+			if (named >= 0)
 			{
+				report_line(report, line, tid, icc, code[named],
+							psprintf("the %s is bound to binding %lld", what[named],
+									 (long long) holder[named]));
+				continue;
+			}
+			/* ... else another line of this load took the identity */
+			for (int i = 0; i < 4 && named < 0; i++)
+				if (held[i])
+					named = i;
+			if (named >= 0)
+				report_line(report, line, tid, icc, code[named],
+							psprintf("its %s is also on another line of this load", what[named]));
+			else
 				report_line(report, line, tid, icc, "40001",
 							pstrdup("a concurrent change took its place; load the line again"));
-				continue;
-			}
-			report_line(report, line, tid, icc, code,
-						earlier_line
-						? psprintf("its %s is also on an earlier line of this load", what)
-						: psprintf("the %s is bound to binding %lld", what, (long long) holder));
 		}
 	}
 	store_finish();
