@@ -235,8 +235,14 @@ INSERT INTO share_file VALUES
     (5, 'meter-82', '89441000000000032300', '352099001762117'),  -- line 4's pair, another IMEI
     (6, 'meter-82', '89441000000000032300', '352099001762125'),  -- and a third
     (7, 'meter-82', '89441000000000032300', '352099001762117');  -- line 5 again, exactly
+-- line 9 is kept out by line 8's device; line 10, bound after it, takes
+-- its card too: the report names the device, the earlier line's
+INSERT INTO share_file VALUES
+    (8, 'meter-83', '89441000000000033209', NULL),
+    (9, 'meter-83', '89441000000000033308', NULL),
+    (10, 'meter-84', '89441000000000033308', NULL);
 SELECT line, terminal_id, sqlstate, problem FROM mtcbind.provision('share_file', 'skip') ORDER BY line;
-SELECT terminal_id, iccid, imei FROM mtcbind.binding WHERE terminal_id IN ('meter-81', 'meter-82') ORDER BY 1;
+SELECT terminal_id, iccid, imei FROM mtcbind.binding WHERE terminal_id IN ('meter-81', 'meter-82', 'meter-83', 'meter-84') ORDER BY 1;
 
 -- Rule: without a line column, lines are numbered in the table's physical
 -- order, which an UPDATE changes (the new row version goes to the end),

@@ -397,7 +397,7 @@ source_query(Oid source, char **physical_order)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("source %s has no column \"line\"", RelationGetRelationName(rel)),
-				 errdetail("Its rows are read with those of the tables that inherit from it, which have no one physical order: the source must say its line numbers.")));
+				 errdetail("Other tables inherit from it: its rows and theirs have no one physical order, so the source must say its line numbers.")));
 
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT ");
@@ -897,9 +897,14 @@ bind_candidates(Candidates *cand, Report *report)
 									 (long long) holder[named]));
 				continue;
 			}
-			/* ... else another line of this load took the identity */
-			for (int i = 0; i < 4 && named < 0; i++)
-				if (held[i])
+			/*
+			 * ... else another line of this load took the identity: the one
+			 * whose binding has the smallest id, as ids are drawn in line
+			 * order and only an earlier line can have kept this one out (a
+			 * later line may have taken another of its identities since)
+			 */
+			for (int i = 0; i < 4; i++)
+				if (held[i] && (named < 0 || holder[i] < holder[named]))
 					named = i;
 			if (named >= 0)
 				report_line(report, line, tid, icc, code[named],
