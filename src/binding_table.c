@@ -482,6 +482,16 @@ mtcbind_binding_audit(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+/* One run of consecutive ids, [first, last], in a load's event. */
+static void
+add_run(AuditDetail *detail, int64 first, int64 last)
+{
+	audit_detail_begin_array(detail, NULL);
+	audit_detail_int8_element(detail, first);
+	audit_detail_int8_element(detail, last);
+	audit_detail_end_array(detail);
+}
+
 /*
  * The one 'bound' event of a per-load provision (see below): the inserted
  * rows' ids, read from the transition table as runs of consecutive ids.
@@ -523,22 +533,14 @@ record_load(TriggerData *trigdata)
 		else
 		{
 			if (count > 0)
-			{
-				audit_detail_begin_array(&detail, NULL);
-				audit_detail_int8_element(&detail, first);
-				audit_detail_int8_element(&detail, last);
-				audit_detail_end_array(&detail);
-			}
+				add_run(&detail, first, last);
 			first = last = id;
 		}
 		count++;
 	}
 	tuplestore_select_read_pointer(inserted, 0);
 	ExecDropSingleTupleTableSlot(slot);
-	audit_detail_begin_array(&detail, NULL);
-	audit_detail_int8_element(&detail, first);
-	audit_detail_int8_element(&detail, last);
-	audit_detail_end_array(&detail);
+	add_run(&detail, first, last);	/* the caller saw at least one row */
 	audit_detail_end_array(&detail);
 	audit_detail_int8(&detail, "provisioned", count);
 
@@ -567,8 +569,9 @@ record_load(TriggerData *trigdata)
  * one 'bound' event instead, with no binding_id of its own: its detail
  * names the source, how many bindings the statement made, and their ids
  * as runs [first, last] (a run is broken by ids that other sessions drew
- * meanwhile, and by ids drawn for lines that met a conflict).  The bindings' values are in their rows, and every
- * later change records what it replaced.
+ * meanwhile, and by ids drawn for lines that met a conflict).  The
+ * bindings' values are in their rows, and every later change records what
+ * it replaced.
  */
 Datum
 mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
@@ -600,14 +603,14 @@ mtcbind_binding_audit_inserted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(NULL);
 
 	store_connect();
-	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
-		elog(ERROR, "mtcbind: could not register the inserted rows");
 	if (audit_current_load() != NULL)
 	{
 		record_load(trigdata);
 		store_finish();
 		return PointerGetDatum(NULL);
 	}
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "mtcbind: could not register the inserted rows");
 	arg_text(&args, audit_current_reason());
 	arg_datum(&args, PointerGetDatum(audit_current_naf()), audit_current_naf() == NULL);
 	store_run(&st, &args, SPI_OK_INSERT);

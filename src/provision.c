@@ -713,10 +713,10 @@ static void
 bind_candidates(Candidates *cand, Report *report)
 {
 	const ExtCatalog *cat = ext_catalog();
-	Oid			types[9] = {
+	/* the lookups' arrays: line, terminal_id, iccid, imei, (imeisv: unused), imsi */
+	Oid			types[6] = {
 		INT8ARRAYOID, TEXTARRAYOID, get_array_type(cat->iccid_type),
-		get_array_type(cat->imei_type), get_array_type(cat->imeisv_type),
-		get_array_type(cat->imsi_type), TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID
+		get_array_type(cat->imei_type), InvalidOid, get_array_type(cat->imsi_type)
 	};
 	Datum		values[10];
 	char		nulls[10] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -726,7 +726,6 @@ bind_candidates(Candidates *cand, Report *report)
 	bool		returned_ids;
 	ArrayBuildState *ids = NULL;
 	Feed		feed = {cand, NULL};
-
 	bool		have_arrays = false;
 
 	if (cand->count == 0)
