@@ -20,7 +20,7 @@ DATA = mtcbind--1.0.sql $(UPGRADE_SCRIPTS)
 DATA_built = mtcbind--$(EXTVERSION).sql
 
 # pg_regress: one file per topic in sql/, expected output in expected/.
-REGRESS = types kdf binding admin contract security blocks policy events key_issue drivers edge_cases provision constraints
+REGRESS = types kdf binding admin contract security blocks policy events key_issue refusal_log drivers edge_cases provision constraints
 REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
 
 # Isolation specs live under test/isolation.

@@ -150,6 +150,7 @@ SET search_path = pg_catalog, pg_temp
 AS $status$
 DECLARE
     since timestamptz := pg_catalog.now() OPERATOR(pg_catalog.-) '1 hour'::pg_catalog.interval;
+    compact_refusals bigint;
 BEGIN
     -- The planner's estimate, scaled to the table's current size: no scan,
     -- and right on a standby and after a crash (the statistics system's
@@ -176,17 +177,23 @@ BEGIN
     EXECUTE 'SELECT pg_catalog.count(*) FROM mtcbind.binding_event e'
             ' WHERE e.event OPERATOR(pg_catalog.=) ''rejected'' AND e.occurred_at OPERATOR(pg_catalog.>) $1'
       INTO refusals_last_hour USING since;
+    EXECUTE 'SELECT pg_catalog.count(*) FROM mtcbind.refusal r WHERE r.refused_at OPERATOR(pg_catalog.>) $1'
+      INTO compact_refusals USING since;
+    refusals_last_hour := refusals_last_hour OPERATOR(pg_catalog.+) compact_refusals;
     SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint,
            (pg_catalog.count(*) FILTER (WHERE p.isleaf))::integer,
            pg_catalog.min(c.relname::text) FILTER (WHERE p.isleaf AND c.relname OPERATOR(pg_catalog.~) '^binding_event_p')
       INTO event_log_bytes, event_partitions, oldest_event_partition
       FROM pg_catalog.pg_partition_tree('mtcbind.binding_event'::pg_catalog.regclass) p
       JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid;
-    -- The compact key-issue log is part of it.
+    -- The compact key-issue and refusal logs are part of it.
     event_log_bytes := event_log_bytes
         OPERATOR(pg_catalog.+) pg_catalog.pg_total_relation_size('mtcbind.key_issuer'::pg_catalog.regclass)
         OPERATOR(pg_catalog.+) (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint
-                                  FROM pg_catalog.pg_partition_tree('mtcbind.key_issue'::pg_catalog.regclass) p);
+                                  FROM pg_catalog.pg_partition_tree('mtcbind.key_issue'::pg_catalog.regclass) p)
+        OPERATOR(pg_catalog.+) pg_catalog.pg_total_relation_size('mtcbind.refusal_subject'::pg_catalog.regclass)
+        OPERATOR(pg_catalog.+) (SELECT pg_catalog.sum(pg_catalog.pg_total_relation_size(p.relid))::bigint
+                                  FROM pg_catalog.pg_partition_tree('mtcbind.refusal'::pg_catalog.regclass) p);
     counters_available := mtcbind._counters_available();
     RETURN;
 END
@@ -402,7 +409,127 @@ COMMENT ON VIEW mtcbind.key_issues IS
 GRANT SELECT ON mtcbind.key_issue, mtcbind.key_issuer, mtcbind.key_issues
     TO mtcbind_admin, mtcbind_auditor;
 
--- Makes one day's partition of a log (binding_event or key_issue) if it is
+------------------------------------------------------------------------------
+-- The compact refusal log (docs/dba-guide.md, "Where refusals are
+-- recorded").  With mtcbind.refusal_log = compact, a refusal is a 40-byte
+-- row of mtcbind.refusal (its time and a code) instead of a rejected event
+-- of binding_event (a 200-byte row with five index entries).  The code names
+-- a row of mtcbind.refusal_subject: what was refused and why -- the card,
+-- device, IMEI, IMSI and IMEISV presented, the reason, the bindings and
+-- block in the way, the NAF and the session user -- made by the first such
+-- refusal and named again by every repeat (a stolen card retried in a
+-- thief's device, a misconfigured device retrying).  The view
+-- mtcbind.refusals shows the refusals of both logs alike.
+------------------------------------------------------------------------------
+-- Codes are bigint (never used up) and go with retention as the issuer
+-- codes do: last_used (a UTC day) is moved on by the first refusal of each
+-- day that names the code, and purge_events removes the codes no refusal it
+-- keeps can name.
+CREATE SEQUENCE mtcbind.refusal_subject_subject_seq;
+CREATE TABLE mtcbind.refusal_subject (
+    subject           bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.refusal_subject_subject_seq'::pg_catalog.regclass),
+    iccid             mtcbind.iccid NOT NULL,
+    imei              mtcbind.imei,
+    imsi              mtcbind.imsi,
+    imeisv            mtcbind.imeisv,
+    binding_id        bigint,
+    device_binding_id bigint,
+    uicc_binding_id   bigint,
+    block_id          bigint,
+    last_used         date NOT NULL DEFAULT pg_catalog.timezone('UTC', pg_catalog.clock_timestamp())::pg_catalog.date,
+    terminal_id       text NOT NULL,
+    reason            text NOT NULL,
+    naf_id            bytea,
+    actor             text NOT NULL,
+    CONSTRAINT refusal_subject_pkey PRIMARY KEY (subject)
+);
+ALTER SEQUENCE mtcbind.refusal_subject_subject_seq OWNED BY mtcbind.refusal_subject.subject;
+COMMENT ON TABLE mtcbind.refusal_subject IS
+    'What was refused and why, for mtcbind.refusal: presented identities, reason, bindings and block in the way, NAF and session user, and the last UTC day a refusal named it; append-only but for that day';
+-- The refusals of a card, a device, an IMEI.  No unique key over what a
+-- code holds: over its twelve columns it would cost more than a refusal
+-- logged as an event when few refusals repeat.  Two sessions making the
+-- same new code at the same moment make two (docs/dba-guide.md); the
+-- refusals read the same either way.
+CREATE INDEX refusal_subject_iccid_idx ON mtcbind.refusal_subject (iccid);
+CREATE INDEX refusal_subject_terminal_idx ON mtcbind.refusal_subject (terminal_id);
+CREATE INDEX refusal_subject_imei_idx ON mtcbind.refusal_subject (imei) WHERE imei IS NOT NULL;
+
+-- 40 bytes a row: a 24-byte header and two 8-byte columns.
+CREATE TABLE mtcbind.refusal (
+    refused_at  timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+    subject     bigint NOT NULL
+) PARTITION BY RANGE (refused_at);
+COMMENT ON TABLE mtcbind.refusal IS
+    'Append-only log of refusals when mtcbind.refusal_log = compact: a time and a code of mtcbind.refusal_subject; partitioned by day; read it through mtcbind.refusals';
+CREATE TABLE mtcbind.refusal_default PARTITION OF mtcbind.refusal DEFAULT;
+
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.refusal_subject', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.refusal_subject_subject_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('mtcbind.refusal_default', '');
+
+CREATE TRIGGER refusal_subject_append_only
+    BEFORE UPDATE OR DELETE ON mtcbind.refusal_subject
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.event_append_only();
+CREATE TRIGGER refusal_subject_no_truncate BEFORE TRUNCATE ON mtcbind.refusal_subject
+    FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only();
+CREATE TRIGGER refusal_append_only
+    BEFORE UPDATE OR DELETE ON mtcbind.refusal
+    FOR EACH ROW EXECUTE FUNCTION mtcbind.event_append_only();
+
+-- A partition of refusal: a subject's refusals by time, a BRIN of the time
+-- for "the last hour", and the TRUNCATE guard.
+CREATE FUNCTION mtcbind._prepare_refusal_partition(partition_name name)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $prepare$
+BEGIN
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I (subject, refused_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_subject_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE INDEX %I ON mtcbind.%I USING brin (refused_at)',
+                              partition_name OPERATOR(pg_catalog.||) '_refused_at_idx', partition_name);
+    EXECUTE pg_catalog.format('CREATE TRIGGER refusal_no_truncate BEFORE TRUNCATE ON mtcbind.%I'
+                              ' FOR EACH STATEMENT EXECUTE FUNCTION mtcbind.event_append_only()',
+                              partition_name);
+END
+$prepare$;
+REVOKE ALL ON FUNCTION mtcbind._prepare_refusal_partition(name) FROM PUBLIC;
+
+SELECT mtcbind._prepare_refusal_partition('refusal_default');
+-- The default partition is purged by a DELETE by time: a btree for it.
+DROP INDEX mtcbind.refusal_default_refused_at_idx;
+CREATE INDEX refusal_default_refused_at_idx ON mtcbind.refusal_default (refused_at);
+
+-- Every refusal, from whichever log holds it.  security_barrier off: a
+-- reader's filter on the card, the device or the time reaches the tables'
+-- indexes.
+CREATE VIEW mtcbind.refusals AS
+SELECT e.occurred_at AS refused_at, e.iccid, e.terminal_id, e.imei, e.imsi,
+       (e.detail OPERATOR(pg_catalog.->>) 'imeisv')::mtcbind.imeisv AS imeisv,
+       e.reason, e.binding_id,
+       (e.detail OPERATOR(pg_catalog.->>) 'device_binding_id')::bigint AS device_binding_id,
+       (e.detail OPERATOR(pg_catalog.->>) 'uicc_binding_id')::bigint AS uicc_binding_id,
+       (e.detail OPERATOR(pg_catalog.->>) 'block_id')::bigint AS block_id,
+       e.naf_id, e.actor, e.event_id, NULL::bigint AS subject, 'binding_event'::text AS logged_in
+  FROM mtcbind.binding_event e
+ WHERE e.event OPERATOR(pg_catalog.=) 'rejected'
+UNION ALL
+SELECT r.refused_at, s.iccid, s.terminal_id, s.imei, s.imsi, s.imeisv,
+       s.reason, s.binding_id, s.device_binding_id, s.uicc_binding_id, s.block_id,
+       s.naf_id, s.actor, NULL::bigint, r.subject, 'refusal'::text
+  FROM mtcbind.refusal r
+  -- LEFT: a refusal whose code is gone is still shown (a transaction kept
+  -- open for longer than retention can commit one after purge_events
+  -- removed its code)
+  LEFT JOIN mtcbind.refusal_subject s ON s.subject OPERATOR(pg_catalog.=) r.subject;
+COMMENT ON VIEW mtcbind.refusals IS
+    'Every refusal of request_key: time, card, device, IMEI, IMSI, IMEISV presented, reason, bindings and block in the way, NAF, session user, and which log holds it';
+
+GRANT SELECT ON mtcbind.refusal, mtcbind.refusal_subject, mtcbind.refusals
+    TO mtcbind_admin, mtcbind_auditor;
+
+-- Makes one day's partition of a log (binding_event, key_issue or refusal) if it is
 -- missing and the default partition holds none of that day's rows; true if
 -- it made one.  Made apart and attached: ATTACH PARTITION takes only SHARE
 -- UPDATE EXCLUSIVE on the log, so inserts go on meanwhile.  It checks the
@@ -420,13 +547,14 @@ SET default_table_access_method = 'heap'
 AS $add$
 DECLARE
     part      text := log OPERATOR(pg_catalog.||) '_p' OPERATOR(pg_catalog.||) pg_catalog.to_char(day, 'YYYYMMDD');
-    time_col  text := CASE log WHEN 'binding_event' THEN 'occurred_at' WHEN 'key_issue' THEN 'issued_at' END;
+    time_col  text := CASE log WHEN 'binding_event' THEN 'occurred_at' WHEN 'key_issue' THEN 'issued_at'
+                               WHEN 'refusal' THEN 'refused_at' END;
     day_start timestamptz := day::timestamp AT TIME ZONE 'UTC';
     day_end   timestamptz := (day OPERATOR(pg_catalog.+) 1)::timestamp AT TIME ZONE 'UTC';
     taken     boolean;
 BEGIN
     IF time_col IS NULL THEN
-        RAISE EXCEPTION 'log must be binding_event or key_issue' USING ERRCODE = 'invalid_parameter_value';
+        RAISE EXCEPTION 'log must be binding_event, key_issue or refusal' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF EXISTS (SELECT FROM pg_catalog.pg_class c
                 WHERE c.relname OPERATOR(pg_catalog.=) part
@@ -444,8 +572,10 @@ BEGIN
                               part, log);
     IF log OPERATOR(pg_catalog.=) 'binding_event' THEN
         PERFORM mtcbind._prepare_event_partition(part);
-    ELSE
+    ELSIF log OPERATOR(pg_catalog.=) 'key_issue' THEN
         PERFORM mtcbind._prepare_key_issue_partition(part);
+    ELSE
+        PERFORM mtcbind._prepare_refusal_partition(part);
     END IF;
     PERFORM mtcbind._lock_event_table(pg_catalog.format('mtcbind.%I', log OPERATOR(pg_catalog.||) '_default')::pg_catalog.regclass);
     EXECUTE pg_catalog.format('ALTER TABLE mtcbind.%I ATTACH PARTITION mtcbind.%I FOR VALUES FROM (%L) TO (%L)',
@@ -455,8 +585,8 @@ END
 $add$;
 REVOKE ALL ON FUNCTION mtcbind._add_day_partition(name, date) FROM PUBLIC;
 
--- Both logs get their day partitions; returns on how many days it made
--- one (of either log).
+-- Every log gets its day partitions; returns on how many days it made
+-- one (of any log).
 CREATE OR REPLACE FUNCTION mtcbind.maintain_event_log(days_ahead integer DEFAULT 7)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -472,6 +602,7 @@ DECLARE
     made  integer := 0;
     event_part boolean;
     key_part   boolean;
+    refusal_part boolean;
 BEGIN
     IF days_ahead IS NULL THEN
         RAISE EXCEPTION 'days_ahead must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -484,7 +615,8 @@ BEGIN
         day := today OPERATOR(pg_catalog.+) i;
         event_part := mtcbind._add_day_partition('binding_event', day);
         key_part := mtcbind._add_day_partition('key_issue', day);
-        IF event_part OR key_part THEN
+        refusal_part := mtcbind._add_day_partition('refusal', day);
+        IF event_part OR key_part OR refusal_part THEN
             made := made OPERATOR(pg_catalog.+) 1;
         END IF;
     END LOOP;
@@ -493,10 +625,10 @@ END
 $maintain$;
 
 COMMENT ON FUNCTION mtcbind.maintain_event_log(integer) IS
-    'Creates the missing daily partitions of mtcbind.binding_event and mtcbind.key_issue from today to days_ahead; run daily';
+    'Creates the missing daily partitions of mtcbind.binding_event, mtcbind.key_issue and mtcbind.refusal from today to days_ahead; run daily';
 
--- Retention of both logs: key issues are events of kind key_issued,
--- wherever they are recorded.
+-- Retention of every log: key issues are events of kind key_issued, and
+-- refusals of kind rejected, wherever they are recorded.
 CREATE OR REPLACE FUNCTION mtcbind.purge_events(older_than interval, reason text, kinds text[] DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT SECURITY DEFINER
@@ -517,6 +649,7 @@ DECLARE
     part_name text;
     unknown   text;
     codes     bigint := 0;
+    subjects  bigint := 0;
 BEGIN
     IF older_than IS NULL THEN
         RAISE EXCEPTION 'older_than must not be NULL' USING ERRCODE = 'null_value_not_allowed';
@@ -553,7 +686,7 @@ BEGIN
     END IF;
 
     IF kinds IS NULL THEN
-        FOREACH log IN ARRAY '{binding_event,key_issue}'::name[] LOOP
+        FOREACH log IN ARRAY '{binding_event,key_issue,refusal}'::name[] LOOP
             -- The default partition's old rows first: a DELETE, no table lock.
             removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events(
                 pg_catalog.format('mtcbind.%I', log OPERATOR(pg_catalog.||) '_default')::pg_catalog.regclass, cutoff, NULL);
@@ -591,6 +724,9 @@ BEGIN
         IF 'key_issued' OPERATOR(pg_catalog.=) ANY (kinds) THEN
             removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events('mtcbind.key_issue', cutoff, NULL);
         END IF;
+        IF 'rejected' OPERATOR(pg_catalog.=) ANY (kinds) THEN
+            removed := removed OPERATOR(pg_catalog.+) mtcbind._delete_events('mtcbind.refusal', cutoff, NULL);
+        END IF;
     END IF;
     -- Issuer codes last used two or more days before the cutoff's day: every
     -- key issue that names them is older than the cutoff, and gone.  (A
@@ -602,20 +738,29 @@ BEGIN
                                          OPERATOR(pg_catalog.-) 1)::pg_catalog.timestamp
                                         AT TIME ZONE 'UTC', NULL);
     END IF;
+    -- Refusal codes likewise.
+    IF kinds IS NULL OR 'rejected' OPERATOR(pg_catalog.=) ANY (kinds) THEN
+        subjects := mtcbind._delete_events('mtcbind.refusal_subject',
+                                           (pg_catalog.timezone('UTC', cutoff)::pg_catalog.date
+                                            OPERATOR(pg_catalog.-) 1)::pg_catalog.timestamp
+                                           AT TIME ZONE 'UTC', NULL);
+    END IF;
 
     INSERT INTO mtcbind.binding_event (event, reason, detail)
     VALUES ('events_purged', reason,
             pg_catalog.jsonb_build_object('cutoff', cutoff, 'kinds', kinds,
                                           'partitions_dropped', dropped, 'events_removed', removed,
-                                          'issuer_codes_removed', codes));
+                                          'issuer_codes_removed', codes,
+                                          'refusal_codes_removed', subjects));
     RETURN removed;
 END
 $purge$;
 
--- No partition of key_issue is made here: a table made by this script would
--- be a member of the extension, and pg_dump would leave out its rows.  Key
--- issues go to key_issue_default until the next maintain_event_log (run
--- daily) makes the days' partitions (docs/upgrading.md).
+-- No partition of key_issue or refusal is made here: a table made by this
+-- script would be a member of the extension, and pg_dump would leave out its
+-- rows.  Key issues and refusals go to the default partitions until the next
+-- maintain_event_log (run daily) makes the days' partitions
+-- (docs/upgrading.md).
 
 ------------------------------------------------------------------------------
 -- The drop guard runs as the role of the statement it guards, so that it

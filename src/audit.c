@@ -16,6 +16,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -44,8 +45,11 @@ static bool callbacks_registered = false;
 /* True only while mtcbind_delete_events deletes: the append-only guard yields. */
 static bool deleting_events = false;
 
-/* True while a request moves its issuer code's last_used on (the one UPDATE of key_issuer). */
-static bool refreshing_issuer = false;
+/*
+ * True while a request moves the last_used of its issuer or refusal code on
+ * (the one UPDATE of key_issuer and refusal_subject).
+ */
+static bool refreshing_code = false;
 
 
 /* ---------- context ---------- */
@@ -72,7 +76,7 @@ audit_xact_callback(XactEvent event, void *arg)
 	{
 		audit_context_clear();
 		deleting_events = false;
-		refreshing_issuer = false;
+		refreshing_code = false;
 	}
 }
 
@@ -369,14 +373,14 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 
 	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
 	arg_datum(&issuer_args, Int32GetDatum(today), false);
-	refreshing_issuer = true;
+	refreshing_code = true;
 	PG_TRY();
 	{
 		refreshed = store_run(&refresh_issuer, &issuer_args, SPI_OK_UPDATE);
 	}
 	PG_FINALLY();
 	{
-		refreshing_issuer = false;
+		refreshing_code = false;
 	}
 	PG_END_TRY();
 	if (refreshed == 0)
@@ -386,19 +390,145 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 }
 
 /*
+ * See audit.h.  As audit_record_key_issue, with a code of
+ * mtcbind.refusal_subject for everything but the time: used while its
+ * last_used is today (UTC), moved on by the first refusal of a day, made by
+ * the first refusal of its kind.  Absent identities compare as equal
+ * (IS NOT DISTINCT FROM).  The table has no unique key over a code's
+ * columns (see mtcbind--1.0--1.1.sql): after moving codes on, the refusal
+ * looks again, so that two sessions moving the same code on do not make a
+ * second one; two sessions making the same new code at once make two, and
+ * the refusal names the lowest.
+ */
+int64
+audit_record_refusal(const RefusalRecord *r)
+{
+#define REFUSAL_SUBJECT_MATCH \
+	" WHERE s.iccid OPERATOR(mtcbind.=) $1 AND s.terminal_id OPERATOR(pg_catalog.=) $2" \
+	"   AND s.reason OPERATOR(pg_catalog.=) $3" \
+	"   AND s.imei IS NOT DISTINCT FROM $4 AND s.imsi IS NOT DISTINCT FROM $5" \
+	"   AND s.imeisv IS NOT DISTINCT FROM $6 AND s.binding_id IS NOT DISTINCT FROM $7" \
+	"   AND s.device_binding_id IS NOT DISTINCT FROM $8" \
+	"   AND s.uicc_binding_id IS NOT DISTINCT FROM $9" \
+	"   AND s.block_id IS NOT DISTINCT FROM $10 AND s.naf_id IS NOT DISTINCT FROM $11" \
+	"   AND s.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
+#define REFUSAL_SUBJECT_TYPES \
+	ST_ICCID, ST_TEXT, ST_TEXT, ST_IMEI, ST_IMSI, ST_IMEISV, ST_INT8, ST_INT8, \
+	ST_INT8, ST_INT8, ST_BYTEA, ST_INT4
+
+	/* $12: the UTC day of the refusal, as days since 2000-01-01 */
+	static StoreStatement record = {
+		"INSERT INTO mtcbind.refusal (subject)"
+		" SELECT s.subject FROM mtcbind.refusal_subject s"
+		REFUSAL_SUBJECT_MATCH
+		"   AND s.last_used OPERATOR(pg_catalog.>=)"
+		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)"
+		" ORDER BY s.subject LIMIT 1"
+		" RETURNING subject",
+		12, {REFUSAL_SUBJECT_TYPES}
+	};
+	static StoreStatement refresh_subject = {
+		"UPDATE mtcbind.refusal_subject s"
+		" SET last_used = '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12"
+		REFUSAL_SUBJECT_MATCH
+		"   AND s.last_used OPERATOR(pg_catalog.<)"
+		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)",
+		12, {REFUSAL_SUBJECT_TYPES}
+	};
+	static StoreStatement new_subject = {
+		"INSERT INTO mtcbind.refusal_subject"
+		" (iccid, terminal_id, reason, imei, imsi, imeisv, binding_id, device_binding_id,"
+		"  uicc_binding_id, block_id, naf_id, actor, last_used)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, SESSION_USER,"
+		"         '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)",
+		12, {REFUSAL_SUBJECT_TYPES}
+	};
+#undef REFUSAL_SUBJECT_MATCH
+#undef REFUSAL_SUBJECT_TYPES
+	StoreArgs	args = {0};
+	int64		subject;
+	int			nest;
+
+	/* Read once, so that the statements agree on the day (as for key issues). */
+	int32		today = (int32) (GetCurrentTimestamp() / USECS_PER_DAY);
+
+	if (!OidIsValid(ext_catalog()->refusal_rel))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("mtcbind.refusal_log = compact needs mtcbind 1.1"),
+				 errdetail("The table mtcbind.refusal does not exist in this database."),
+				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1'; docs/upgrading.md), or set mtcbind.refusal_log = events.")));
+
+	arg_ident(&args, true, r->iccid);
+	arg_text(&args, r->terminal_id);
+	arg_text(&args, r->reason);
+	arg_ident(&args, r->has_imei, r->imei);
+	arg_ident(&args, r->has_imsi, r->imsi);
+	arg_ident(&args, r->has_imeisv, r->imeisv);
+	arg_datum(&args, Int64GetDatum(r->binding_id), r->binding_id == 0);
+	arg_datum(&args, Int64GetDatum(r->device_binding_id), r->device_binding_id == 0);
+	arg_datum(&args, Int64GetDatum(r->uicc_binding_id), r->uicc_binding_id == 0);
+	arg_datum(&args, Int64GetDatum(r->block_id), r->block_id == 0);
+	arg_datum(&args, PointerGetDatum(context.naf_id), !context.active || context.naf_id == NULL);
+	arg_datum(&args, Int32GetDatum(today), false);
+
+	/*
+	 * The codes are found by index whatever the planner knows of the table.
+	 * Planned while it was small (a new table, before autovacuum's first
+	 * ANALYZE, or with autovacuum off), the lookups would keep a sequential
+	 * scan as it grows: 400 us a refusal at 6 000 codes, measured.  Only
+	 * planning reads the setting; an error unwinds it with the
+	 * (sub)transaction.
+	 */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) == 1)
+	{
+		AtEOXact_GUC(true, nest);
+		result_int8(1, &subject);
+		return subject;
+	}
+	refreshing_code = true;
+	PG_TRY();
+	{
+		store_run(&refresh_subject, &args, SPI_OK_UPDATE);
+	}
+	PG_FINALLY();
+	{
+		refreshing_code = false;
+	}
+	PG_END_TRY();
+	/*
+	 * Look again before making a code: moved on here, or by another session
+	 * meanwhile (the UPDATE waited for its row lock and then found the code
+	 * current).
+	 */
+	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1)
+	{
+		store_run(&new_subject, &args, SPI_OK_INSERT);
+		if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1)
+			elog(ERROR, "mtcbind: no code in mtcbind.refusal_subject for this refusal");
+	}
+	AtEOXact_GUC(true, nest);
+	result_int8(1, &subject);
+	return subject;
+}
+
+/*
  * Any user of the database may LISTEN (and NOTIFY), so the payload names
- * the event and its reason only; the identities stay in the event row,
- * readable by mtcbind_auditor.  A listener should trust the row, not the
- * payload.
+ * the refusal (its event_id, or in the compact log its code, "subject")
+ * and its reason only; the identities stay in the log, readable by
+ * mtcbind_auditor.  A listener should trust the log, not the payload.
  */
 void
-audit_notify_rejection(int64 event_id, const char *reason)
+audit_notify_rejection(const char *id_key, int64 id, const char *reason)
 {
 	AuditDetail d;
 	Jsonb	   *payload;
 
 	audit_detail_begin(&d);
-	audit_detail_int8(&d, "event_id", event_id);
+	audit_detail_int8(&d, id_key, id);
 	audit_detail_text(&d, "reason", reason);
 	payload = audit_detail_end(&d);
 	Async_Notify("mtcbind_rejected",
@@ -423,7 +553,7 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 		elog(ERROR, "mtcbind.event_append_only() must be called as a trigger");
 	if (deleting_events && TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_trigtuple);
-	if (refreshing_issuer && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (refreshing_code && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		return PointerGetDatum(trigdata->tg_newtuple);
 
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
@@ -432,18 +562,19 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 		op = "DELETE";
 	else
 		op = "TRUNCATE";
-	/* A partition of a log, or key_issuer: the name of the log it is part of */
+	/* A partition of a log, or a table of codes: the name of the log it is part of */
 	relname = RelationGetRelationName(trigdata->tg_relation);
-	if (strcmp(relname, "key_issuer") == 0)
+	if (strcmp(relname, "key_issuer") == 0 || strcmp(relname, "refusal_subject") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
-				 errmsg("mtcbind.key_issuer is append-only"),
+				 errmsg("mtcbind.%s is append-only", relname),
 				 errdetail("%s is not allowed on the audit log.", op),
-				 errhint("Issuer codes go only with mtcbind.purge_events: those last used two or more days before its cutoff's day.")));
+				 errhint("Codes go only with mtcbind.purge_events: those last used two or more days before its cutoff's day.")));
 	ereport(ERROR,
 			(errcode(ERRCODE_MTCBIND_APPEND_ONLY),
 			 errmsg("mtcbind.%s is append-only",
-					strncmp(relname, "key_issue", 9) == 0 ? "key_issue" : "binding_event"),
+					strncmp(relname, "key_issue", 9) == 0 ? "key_issue" :
+					strncmp(relname, "refusal", 7) == 0 ? "refusal" : "binding_event"),
 			 errdetail("%s is not allowed on the audit log.", op),
 			 errhint("Old events are removed with mtcbind.purge_events; see docs/dba-guide.md.")));
 	PG_RETURN_NULL();			/* keep compiler quiet */
@@ -487,14 +618,18 @@ mtcbind_delete_events(PG_FUNCTION_ARGS)
 	else if (strcmp(target_name, "key_issue") == 0 ||
 			 strcmp(target_name, "key_issue_default") == 0)
 		time_column = "issued_at";	/* every row a key_issued event */
-	else if (strcmp(target_name, "key_issuer") == 0)
-		time_column = "last_used";	/* codes no kept key issue names */
+	else if (strcmp(target_name, "refusal") == 0 ||
+			 strcmp(target_name, "refusal_default") == 0)
+		time_column = "refused_at";	/* every row a rejected event */
+	else if (strcmp(target_name, "key_issuer") == 0 ||
+			 strcmp(target_name, "refusal_subject") == 0)
+		time_column = "last_used";	/* codes no kept row names */
 	else
 		time_column = NULL;
 	if (time_column == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue, their default partition, or mtcbind.key_issuer")));
+				 errmsg("target must be mtcbind.binding_event, mtcbind.key_issue, mtcbind.refusal, their default partition, mtcbind.key_issuer or mtcbind.refusal_subject")));
 	if (!PG_ARGISNULL(2) && strcmp(time_column, "occurred_at") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -39,6 +39,30 @@ extern int64 audit_record(const AuditEvent *ev);
  */
 extern void audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at);
 
+/* A refusal, for the compact refusal log; zero ids are stored as SQL NULL. */
+typedef struct RefusalRecord
+{
+	int64		iccid;
+	const char *terminal_id;
+	const char *reason;
+	bool		has_imei;
+	int64		imei;
+	bool		has_imsi;
+	int64		imsi;
+	bool		has_imeisv;
+	int64		imeisv;
+	int64		binding_id;
+	int64		device_binding_id;
+	int64		uicc_binding_id;
+	int64		block_id;
+} RefusalRecord;
+
+/*
+ * Records a refusal in the compact log, mtcbind.refusal (within an SPI
+ * connection); returns the code of mtcbind.refusal_subject it names.
+ */
+extern int64 audit_record_refusal(const RefusalRecord *r);
+
 /* Builds the detail of an event as jsonb, with PostgreSQL's own builder. */
 typedef struct AuditDetail
 {
@@ -80,6 +104,6 @@ extern void audit_context_set_load(const char *source);
 extern const char *audit_current_load(void);
 
 /* Announces a recorded refusal on channel mtcbind_rejected. */
-extern void audit_notify_rejection(int64 event_id, const char *reason);
+extern void audit_notify_rejection(const char *id_key, int64 id, const char *reason);
 
 #endif							/* MTCBIND_AUDIT_H */

@@ -94,6 +94,7 @@ ext_catalog(void)
 	found.policy_rel = get_relname_relid("policy", found.namespace_oid);
 	found.event_rel = get_relname_relid("binding_event", found.namespace_oid);
 	found.key_issue_rel = get_relname_relid("key_issue", found.namespace_oid);
+	found.refusal_rel = get_relname_relid("refusal", found.namespace_oid);
 
 	found.generation = cached.generation;
 	if (memcmp(&found.namespace_oid, &cached.namespace_oid,

@@ -21,6 +21,7 @@ typedef struct ExtCatalog
 	Oid			policy_rel;
 	Oid			event_rel;		/* binding_event, the partitioned log */
 	Oid			key_issue_rel;	/* key_issue (1.1), or InvalidOid */
+	Oid			refusal_rel;	/* refusal (1.1), or InvalidOid */
 } ExtCatalog;
 
 /*

@@ -273,7 +273,7 @@ dropped_table_with_rows(DropStmt *stmt, bool *cascade_in_schema)
 	return InvalidOid;
 }
 
-/* True if the ALTER TABLE detaches a partition of the event or key-issue log. */
+/* True if the ALTER TABLE detaches a partition of the event, key-issue or refusal log. */
 static bool
 detaches_event_partition(AlterTableStmt *stmt)
 {
@@ -284,7 +284,8 @@ detaches_event_partition(AlterTableStmt *stmt)
 		return false;
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid) ||
-		(relid != ext_catalog()->event_rel && relid != ext_catalog()->key_issue_rel))
+		(relid != ext_catalog()->event_rel && relid != ext_catalog()->key_issue_rel &&
+		 relid != ext_catalog()->refusal_rel))
 		return false;
 	foreach(lc, stmt->cmds)
 	{
@@ -388,6 +389,9 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 	static StoreStatement key_issues = {
 		"SELECT EXISTS (SELECT FROM mtcbind.key_issue) OR EXISTS (SELECT FROM mtcbind.key_issuer)", 0, {0}
 	};
+	static StoreStatement refusals = {
+		"SELECT EXISTS (SELECT FROM mtcbind.refusal) OR EXISTS (SELECT FROM mtcbind.refusal_subject)", 0, {0}
+	};
 	EventTriggerData *trigdata;
 	StoreArgs	args = {0};
 	GuardedChange change;
@@ -430,12 +434,18 @@ mtcbind_drop_guard(PG_FUNCTION_ARGS)
 		events = result_bool(3);
 
 		/*
-		 * The compact key-issue log (1.1) holds audit events too, and its
-		 * issuer codes name who issued the keys of archived partitions.
+		 * The compact key-issue and refusal logs (1.1) hold audit events
+		 * too, and their codes tell the keys and refusals of archived
+		 * partitions.
 		 */
 		if (!events && OidIsValid(ext_catalog()->key_issue_rel))
 		{
 			store_run(&key_issues, &args, SPI_OK_SELECT);
+			events = result_bool(1);
+		}
+		if (!events && OidIsValid(ext_catalog()->refusal_rel))
+		{
+			store_run(&refusals, &args, SPI_OK_SELECT);
 			events = result_bool(1);
 		}
 	}

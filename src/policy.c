@@ -139,6 +139,7 @@ policy_current(EffectivePolicy *out)
 		out->key_lifetime_usecs = stored.max_lifetime_usecs;
 	out->log_key_issue = mtcbind_log_key_issue;
 	out->key_issue_compact = mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT;
+	out->refusal_compact = mtcbind_refusal_log == REFUSAL_LOG_COMPACT;
 }
 
 /*
@@ -267,6 +268,11 @@ mtcbind_settings(PG_FUNCTION_ARGS)
 
 	values[0] = CStringGetTextDatum("key_issue_log");
 	values[1] = CStringGetTextDatum(mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT ? "compact" : "events");
+	values[3] = values[1];
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+	values[0] = CStringGetTextDatum("refusal_log");
+	values[1] = CStringGetTextDatum(mtcbind_refusal_log == REFUSAL_LOG_COMPACT ? "compact" : "events");
 	values[3] = values[1];
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 

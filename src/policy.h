@@ -12,6 +12,7 @@ typedef struct EffectivePolicy
 	int64		key_lifetime_usecs; /* the setting, capped by the policy */
 	bool		log_key_issue;
 	bool		key_issue_compact;	/* mtcbind.key_issue_log = compact */
+	bool		refusal_compact;	/* mtcbind.refusal_log = compact */
 } EffectivePolicy;
 
 /* The policy in effect now (reads the table once per change of it). */

@@ -207,15 +207,39 @@ read_request(FunctionCallInfo fcinfo, KeyRequest *req, Secrets *secrets)
 								 "uicc_appli_id", &in->uicc_appli_id_len, secrets);
 }
 
-/* Records a refusal and announces it on channel mtcbind_rejected. */
+/*
+ * Records a refusal, in the compact log (mtcbind.refusal_log) or as an
+ * event, and announces it on channel mtcbind_rejected.
+ */
 static void
-record_rejection(const KeyRequest *req, const Decision *decision)
+record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 {
 	const PairIdentity *pair = &req->bind.pair;
 	AuditEvent	ev = {.event = "rejected"};
 	AuditDetail detail;
 	char		digits[MTCBIND_IDENT_BUFLEN];
 	int64		event_id;
+
+	if (compact)
+	{
+		RefusalRecord r = {0};
+
+		r.iccid = pair->iccid;
+		r.terminal_id = pair->terminal_id;
+		r.reason = reason_text(decision->reason);
+		r.has_imei = pair->has_imei;
+		r.imei = pair->imei;
+		r.has_imsi = pair->has_imsi;
+		r.imsi = pair->imsi;
+		r.has_imeisv = pair->has_imeisv;
+		r.imeisv = pair->imeisv;
+		r.binding_id = decision->binding_id;
+		r.device_binding_id = decision->device_binding_id;
+		r.uicc_binding_id = decision->uicc_binding_id;
+		r.block_id = decision->block_id;
+		audit_notify_rejection("subject", audit_record_refusal(&r), r.reason);
+		return;
+	}
 
 	ev.binding_id = decision->binding_id;
 	ev.terminal_id = pair->terminal_id;
@@ -240,7 +264,7 @@ record_rejection(const KeyRequest *req, const Decision *decision)
 	}
 	ev.detail = audit_detail_end(&detail);
 	event_id = audit_record(&ev);
-	audit_notify_rejection(event_id, ev.reason);
+	audit_notify_rejection("event_id", event_id, ev.reason);
 }
 
 /*
@@ -365,7 +389,7 @@ request_key(PG_FUNCTION_ARGS)
 		}
 		issue_key = decision.outcome != OUTCOME_REJECTED;
 		if (!issue_key)
-			record_rejection(&req, &decision);
+			record_rejection(&req, &decision, policy.refusal_compact);
 		else if (policy.log_key_issue)
 		{
 			record_key_issue(&req, policy.key_issue_compact, decision.binding_id,

@@ -20,6 +20,7 @@ int64		mtcbind_key_lifetime_usecs = USECS_PER_DAY;
 char	   *mtcbind_key_lifetime_text = NULL;
 bool		mtcbind_log_key_issue = true;
 int			mtcbind_key_issue_log = KEY_ISSUE_LOG_EVENTS;
+int			mtcbind_refusal_log = REFUSAL_LOG_EVENTS;
 char	   *mtcbind_reason = NULL;
 bool		mtcbind_allow_drop_with_data = false;
 
@@ -32,6 +33,12 @@ static const struct config_enum_entry first_use_options[] = {
 static const struct config_enum_entry key_issue_log_options[] = {
 	{"events", KEY_ISSUE_LOG_EVENTS, false},
 	{"compact", KEY_ISSUE_LOG_COMPACT, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry refusal_log_options[] = {
+	{"events", REFUSAL_LOG_EVENTS, false},
+	{"compact", REFUSAL_LOG_COMPACT, false},
 	{NULL, 0, false}
 };
 
@@ -157,7 +164,7 @@ check_reason(char **newval, void **extra, GucSource source)
  */
 static const char *const superuser_settings[] = {
 	"mtcbind.first_use", "mtcbind.key_lifetime", "mtcbind.log_key_issue",
-	"mtcbind.key_issue_log", "mtcbind.allow_drop_with_data"
+	"mtcbind.key_issue_log", "mtcbind.refusal_log", "mtcbind.allow_drop_with_data"
 };
 
 /* Who gave each of superuser_settings in the connection's options, if anyone. */
@@ -253,6 +260,15 @@ mtcbind_define_settings(void)
 							 &mtcbind_key_issue_log,
 							 KEY_ISSUE_LOG_EVENTS,
 							 key_issue_log_options,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("mtcbind.refusal_log",
+							 "Where a refusal of request_key is recorded.",
+							 "events: a rejected event in mtcbind.binding_event; compact: a row of mtcbind.refusal naming a code of mtcbind.refusal_subject (needs version 1.1). mtcbind.refusals shows both.",
+							 &mtcbind_refusal_log,
+							 REFUSAL_LOG_EVENTS,
+							 refusal_log_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 

@@ -19,8 +19,16 @@ typedef enum KeyIssueLog
 	KEY_ISSUE_LOG_COMPACT		/* a row of mtcbind.key_issue */
 } KeyIssueLog;
 
+/* mtcbind.refusal_log: where a refusal is recorded */
+typedef enum RefusalLog
+{
+	REFUSAL_LOG_EVENTS,			/* a rejected event in binding_event */
+	REFUSAL_LOG_COMPACT			/* a row of mtcbind.refusal */
+} RefusalLog;
+
 extern int	mtcbind_first_use;
 extern int	mtcbind_key_issue_log;
+extern int	mtcbind_refusal_log;
 extern int64 mtcbind_key_lifetime_usecs;	/* mtcbind.key_lifetime */
 extern char *mtcbind_key_lifetime_text;
 extern bool mtcbind_log_key_issue;

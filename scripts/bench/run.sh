@@ -540,10 +540,37 @@ phase_events() {
             die "events: re-keying (compact) failed"
         c1=$(kisize)
     fi
+    # The same refusals in the compact refusal log (mtcbind.refusal_log =
+    # compact, 1.1): its partitions and the table of codes.  Once as above
+    # (each card refused 50 times in a day, with the same device: one code
+    # each), once with every refusal different (a new code each time).
+    local r0="" r1="" r2=""
+    rfsize() {
+        sql "$db" -c "VACUUM mtcbind.refusal, mtcbind.refusal_subject" >/dev/null
+        sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.refusal),
+                                    sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.refusal_subject'),
+                                    sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.refusal_subject'),
+                                    sum(pg_total_relation_size(relid)) + pg_total_relation_size('mtcbind.refusal_subject')
+                               FROM pg_partition_tree('mtcbind.refusal') WHERE isleaf"
+    }
+    if [ "$(sql "$db" -c "SELECT to_regclass('mtcbind.refusal') IS NOT NULL")" = t ]; then
+        r0=$(rfsize)
+        progress "events: $EVENTS_PER_TYPE refusals, compact log"
+        PGOPTIONS="-c mtcbind.refusal_log=compact" \
+            pgbench -n -M prepared -c 2 -j 2 -t "$half" -D pairs=1000 -f "${SCRIPT[refusal]}" "$db" >/dev/null 2>&1 ||
+            die "events: refusals (compact) failed"
+        r1=$(rfsize)
+        progress "events: $EVENTS_PER_TYPE refusals, compact log, each one different"
+        PGOPTIONS="-c mtcbind.refusal_log=compact" \
+            pgbench -n -M prepared -c 2 -j 2 -t "$half" -D pairs=1000 -f "$TB/fleet_refusal_unique.sql" "$db" >/dev/null 2>&1 ||
+            die "events: refusals (compact, each different) failed"
+        r2=$(rfsize)
+    fi
     printf 'event\tcount\theap_per_event\tindexes_per_event\ttotal_per_event\n' > "$RES/events.tsv"
-    { echo "key_issued $s0 $s1"; echo "rejected $s1 $s2"; [ -n "$c1" ] && echo "key_issued(compact) $c0 $c1"; } | awk '{
+    { echo "key_issued $s0 $s1"; echo "rejected $s1 $s2"; [ -n "$c1" ] && echo "key_issued(compact) $c0 $c1"
+      [ -n "$r1" ] && echo "rejected(compact) $r0 $r1" && echo "rejected(compact,all-new) $r1 $r2"; } | awk '{
         n = $6 - $2; printf "%s\t%d\t%.1f\t%.1f\t%.1f\n", $1, n, ($7 - $3) / n, ($8 - $4) / n, ($9 - $5) / n }' >> "$RES/events.tsv"
-    tail -n +2 "$RES/events.tsv" | awk -F'\t' '{ printf "  %-19s %d events: heap %.1f + indexes %.1f = %.1f bytes per event\n", $1, $2, $3, $4, $5 }' |
+    tail -n +2 "$RES/events.tsv" | awk -F'\t' '{ printf "  %-26s %d events: heap %.1f + indexes %.1f = %.1f bytes per event\n", $1, $2, $3, $4, $5 }' |
         while IFS= read -r l; do say "$l"; done
     say ""
 }

@@ -46,6 +46,11 @@ $node->safe_psql('naf', q{
     SELECT binding_id, iccid, '2020-01-01', '2020-01-02', (SELECT min(issuer) FROM mtcbind.key_issuer)
       FROM mtcbind.binding WHERE terminal_id = 'meter-1';
 });
+# Refusals in the compact log (1.1): one today, one of 2020, and their code.
+$node->safe_psql('naf', 'SET mtcbind.refusal_log = compact; ' . $request->('thief-1', '89441000000000000018'));
+$node->safe_psql('naf', q{
+    INSERT INTO mtcbind.refusal (refused_at, subject) SELECT '2020-01-01', min(subject) FROM mtcbind.refusal_subject;
+});
 
 my $snapshot = q{
     SELECT 'b', binding_id::text, terminal_id, iccid::text, coalesce(imei::text, '-') FROM mtcbind.binding
@@ -64,13 +69,19 @@ my $snapshot = q{
            expires_at::text || ' ' || tableoid::regclass::text FROM mtcbind.key_issue
     UNION ALL
     SELECT 'c', issuer::text, encode(naf_id, 'hex'), actor, '-' FROM mtcbind.key_issuer
+    UNION ALL
+    SELECT 'r', refused_at::text, subject::text, tableoid::regclass::text, '-' FROM mtcbind.refusal
+    UNION ALL
+    SELECT 's', subject::text, iccid::text || ' ' || terminal_id, reason || ' ' || encode(naf_id, 'hex'),
+           last_used::text FROM mtcbind.refusal_subject
     ORDER BY 1, 2
 };
 my $before = $node->safe_psql('naf', $snapshot);
 ok($before =~ /meter-1/ && $before =~ /rejected/ && $before =~ /binding_event_default/
    && $before =~ /binding_event_p\d{8}/ && $before =~ /first_use\|reject/
-   && $before =~ /key_issue_p\d{8}/ && $before =~ /key_issue_default/,
-   'source database has bindings, events and compact key issues in both kinds of partition, a block and a policy');
+   && $before =~ /key_issue_p\d{8}/ && $before =~ /key_issue_default/
+   && $before =~ /refusal_p\d{8}/ && $before =~ /refusal_default/ && $before =~ /thief-1/,
+   'source database has bindings, events, compact key issues and refusals in both kinds of partition, a block and a policy');
 
 my $dumpfile = $node->basedir . '/naf.dump';
 my $plainfile = $node->basedir . '/naf.sql';
@@ -128,6 +139,16 @@ is($node->safe_psql('naf_restored', q{SELECT mtcbind.maintain_event_log(2)}), '0
 like($err, qr/append-only/, 'the restored log is append-only, partitions included');
 ($rc, $out, $err) = $node->psql('naf_restored', q{DELETE FROM mtcbind.key_issue});
 like($err, qr/key_issue is append-only/, 'the restored compact key-issue log is append-only');
+($rc, $out, $err) = $node->psql('naf_restored', q{DELETE FROM mtcbind.refusal});
+like($err, qr/refusal is append-only/, 'the restored compact refusal log is append-only');
+is($node->safe_psql('naf_restored', q{
+    SET mtcbind.refusal_log = compact;
+    SELECT r.outcome FROM mtcbind.request_key(mtcbind.naf_id('naf2.example.org', '\x0100000002'),
+        'I1U8vpY3qJ0hiuRNrke/NQ==@bsf.example.org',
+        '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+        now() + interval '1 day', 'thief-2', '89441000000000000018') r;
+    SELECT count(*) || ' ' || count(DISTINCT subject) FROM mtcbind.refusals WHERE logged_in = 'refusal';
+}), "rejected\n3 2", 'after the restore a new refusal gets a new code, and the old ones are all shown');
 is($node->safe_psql('naf_restored', q{
     SET mtcbind.key_issue_log = compact;
     SELECT r.outcome FROM mtcbind.request_key(mtcbind.naf_id('naf2.example.org', '\x0100000002'),

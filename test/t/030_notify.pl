@@ -48,6 +48,22 @@ unlike($notes[0] // '', qr/\Q$ks\E|Zm9vYmFy|bsf\.example/i, 'payload has no key,
 my $log = slurp_file($node->logfile);
 unlike($log, qr/\Q$ks\E/i, 'server log has no Ks_int_NAF');
 
+# In the compact refusal log (1.1) the payload names the refusal's code,
+# "subject", which mtcbind.refusals shows with the details.
+$node->psql('postgres',
+    "SET mtcbind.refusal_log = compact;\nLISTEN mtcbind_rejected;\n" . $request->('meter-4', '89441000000000000018') . ";\nSELECT 1;\n",
+    stdout => \$stdout, stderr => \$stderr);
+@notes = ($stdout =~ /Asynchronous notification "mtcbind_rejected" with payload "(.*?)" received/g);
+like($notes[0] // '', qr/^\{"reason": "uicc_bound_elsewhere", "subject": \d+\}$/,
+     'compact log: payload names the code and the reason, nothing else');
+my ($subject) = ($notes[0] // '') =~ /"subject": (\d+)/;
+is($node->safe_psql('postgres',
+    "SELECT min(reason || ' ' || terminal_id || ' ' || iccid) || ' ' || count(*) FROM mtcbind.refusals WHERE subject = "
+      . ($subject // 0)),
+   'uicc_bound_elsewhere meter-4 89441000000000000018 1', 'the refusal named by the payload has the details');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM mtcbind.binding_event WHERE terminal_id = 'meter-4'}),
+   '0', '... and no rejected event was written');
+
 # A notification is sent only if the refusal commits.
 $node->psql('postgres',
     "LISTEN mtcbind_rejected;\nBEGIN;\n" . $request->('meter-3', '89441000000000000018') . ";\nROLLBACK;\nSELECT 1;\n",

@@ -61,6 +61,11 @@ is($node->safe_psql('old', q{SELECT extversion FROM pg_extension WHERE extname =
 {
     my ($rc, $out, $err) = $node->psql('old', 'SET mtcbind.key_issue_log = compact; ' . $req->('meter-1', '89441000000000000018'));
     like($err, qr/key_issue_log = compact needs mtcbind 1\.1/, '1.0 with key_issue_log = compact: a clear error');
+    my $events = q{SELECT count(*) FROM mtcbind.binding_event WHERE event = 'rejected'};
+    my $refusals = $node->safe_psql('old', $events);
+    ($rc, $out, $err) = $node->psql('old', 'SET mtcbind.refusal_log = compact; ' . $req->('thief', '89441000000000000018'));
+    like($err, qr/refusal_log = compact needs mtcbind 1\.1/, '1.0 with refusal_log = compact: a clear error');
+    is($node->safe_psql('old', $events), $refusals, '... and no refusal recorded half');
 }
 
 my $rows_sql = q{

@@ -221,8 +221,10 @@ is($m->{mtcbind_refusals_last_hour},
 is($m->{mtcbind_event_log_bytes},
    $sql->(q{SELECT (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.binding_event'))}
           . q{ + (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.key_issue'))}
-          . q{ + pg_total_relation_size('mtcbind.key_issuer')}),
-   'mtcbind_event_log_bytes = the size of every partition of both logs with its indexes');
+          . q{ + pg_total_relation_size('mtcbind.key_issuer')}
+          . q{ + (SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('mtcbind.refusal'))}
+          . q{ + pg_total_relation_size('mtcbind.refusal_subject')}),
+   'mtcbind_event_log_bytes = the size of every partition of the three logs with its indexes');
 is($m->{mtcbind_event_partitions}, 10, 'mtcbind_event_partitions = 10 (default, ten days ago, today and 7 ahead)');
 is($m->{mtcbind_counters_available}, 1, 'mtcbind_counters_available = 1');
 is($m->{mtcbind_in_recovery}, 0, 'mtcbind_in_recovery = 0 on the primary');
@@ -233,8 +235,9 @@ is($m->{mtcbind_event_log_newest_day_timestamp_seconds},
    $sql->(q{SELECT extract(epoch FROM ((now() AT TIME ZONE 'UTC')::date + 7)::timestamp AT TIME ZONE 'UTC')::bigint}),
    'the newest day partition: a week ahead');
 is($m->{mtcbind_event_log_default_partition_bytes},
-   $sql->(q{SELECT pg_total_relation_size('mtcbind.binding_event_default') + pg_total_relation_size('mtcbind.key_issue_default')}),
-   'the default partitions\' size (event log and key-issue log)');
+   $sql->(q{SELECT pg_total_relation_size('mtcbind.binding_event_default') + pg_total_relation_size('mtcbind.key_issue_default')}
+          . q{ + pg_total_relation_size('mtcbind.refusal_default')}),
+   'the default partitions\' size (event log, key-issue log, refusal log)');
 is(join(',', map { $type{$_} // 'none' } qw(mtcbind_bindings mtcbind_refusals_last_hour mtcbind_event_log_bytes)),
    'gauge,gauge,gauge', 'the others are gauges');
 

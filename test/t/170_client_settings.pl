@@ -62,7 +62,7 @@ is($out, 'rejected not_provisioned', 'ALTER DATABASE first_use = reject holds fo
 
 my $before = $written->();
 for my $opt ('-c mtcbind.first_use=bind', '-c mtcbind.key_lifetime=2h', '-c mtcbind.log_key_issue=off',
-             '-c mtcbind.key_issue_log=compact', '-c mtcbind.First_Use=bind', '-c MTCBIND.FIRST_USE=bind',
+             '-c mtcbind.key_issue_log=compact', '-c mtcbind.refusal_log=compact', '-c mtcbind.First_Use=bind', '-c MTCBIND.FIRST_USE=bind',
              '--mtcbind.first_use=bind', '-c mtcbind.reason=x -c mtcbind.Key_Lifetime=2h')
 {
     ($rc, $out, $err) = $as->('naf_login', $opt, $request->());
