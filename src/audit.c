@@ -17,6 +17,8 @@
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -361,7 +363,7 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("mtcbind.key_issue_log = compact needs mtcbind 1.1"),
 				 errdetail("The table mtcbind.key_issue does not exist in this database."),
-				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1'; docs/upgrading.md), or set mtcbind.key_issue_log = events.")));
+				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1', then SELECT mtcbind.maintain_event_log(); docs/upgrading.md), or set mtcbind.key_issue_log = events.")));
 
 	arg_int8(&args, binding_id);
 	arg_ident(&args, true, iccid);
@@ -401,7 +403,7 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
  * the refusal names the lowest.
  */
 int64
-audit_record_refusal(const RefusalRecord *r)
+audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 {
 #define REFUSAL_SUBJECT_MATCH \
 	" WHERE s.iccid OPERATOR(mtcbind.=) $1 AND s.terminal_id OPERATOR(pg_catalog.=) $2" \
@@ -424,7 +426,7 @@ audit_record_refusal(const RefusalRecord *r)
 		"   AND s.last_used OPERATOR(pg_catalog.>=)"
 		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)"
 		" ORDER BY s.subject LIMIT 1"
-		" RETURNING subject",
+		" RETURNING subject, refused_at",
 		12, {REFUSAL_SUBJECT_TYPES}
 	};
 	static StoreStatement refresh_subject = {
@@ -457,7 +459,7 @@ audit_record_refusal(const RefusalRecord *r)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("mtcbind.refusal_log = compact needs mtcbind 1.1"),
 				 errdetail("The table mtcbind.refusal does not exist in this database."),
-				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1'; docs/upgrading.md), or set mtcbind.refusal_log = events.")));
+				 errhint("Update it (ALTER EXTENSION mtcbind UPDATE TO '1.1', then SELECT mtcbind.maintain_event_log(); docs/upgrading.md), or set mtcbind.refusal_log = events.")));
 
 	arg_ident(&args, true, r->iccid);
 	arg_text(&args, r->terminal_id);
@@ -487,6 +489,7 @@ audit_record_refusal(const RefusalRecord *r)
 	{
 		AtEOXact_GUC(true, nest);
 		result_int8(1, &subject);
+		result_timestamptz(2, refused_at);
 		return subject;
 	}
 	refreshing_code = true;
@@ -512,24 +515,32 @@ audit_record_refusal(const RefusalRecord *r)
 	}
 	AtEOXact_GUC(true, nest);
 	result_int8(1, &subject);
+	result_timestamptz(2, refused_at);
 	return subject;
 }
 
 /*
  * Any user of the database may LISTEN (and NOTIFY), so the payload names
- * the refusal (its event_id, or in the compact log its code, "subject")
- * and its reason only; the identities stay in the log, readable by
- * mtcbind_auditor.  A listener should trust the log, not the payload.
+ * the refusal (its event_id, or in the compact log its code, "subject",
+ * and its time, as every repeat names the same code) and its reason only;
+ * the identities stay in the log, readable by mtcbind_auditor.  A listener
+ * should trust the log, not the payload.
  */
 void
-audit_notify_rejection(const char *id_key, int64 id, const char *reason)
+audit_notify_rejection(const char *id_key, int64 id, const char *reason,
+					   TimestampTz refused_at)
 {
 	AuditDetail d;
 	Jsonb	   *payload;
+	char		when[MAXDATELEN + 1];
 
 	audit_detail_begin(&d);
 	audit_detail_int8(&d, id_key, id);
 	audit_detail_text(&d, "reason", reason);
+	if (refused_at != 0)
+		audit_detail_text(&d, "refused_at",
+						  JsonEncodeDateTime(when, TimestampTzGetDatum(refused_at),
+											 TIMESTAMPTZOID, NULL));
 	payload = audit_detail_end(&d);
 	Async_Notify("mtcbind_rejected",
 				 JsonbToCString(NULL, &payload->root, VARSIZE(payload)));

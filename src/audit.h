@@ -59,9 +59,10 @@ typedef struct RefusalRecord
 
 /*
  * Records a refusal in the compact log, mtcbind.refusal (within an SPI
- * connection); returns the code of mtcbind.refusal_subject it names.
+ * connection); returns the code of mtcbind.refusal_subject it names, and
+ * its time in *refused_at.
  */
-extern int64 audit_record_refusal(const RefusalRecord *r);
+extern int64 audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at);
 
 /* Builds the detail of an event as jsonb, with PostgreSQL's own builder. */
 typedef struct AuditDetail
@@ -104,6 +105,7 @@ extern void audit_context_set_load(const char *source);
 extern const char *audit_current_load(void);
 
 /* Announces a recorded refusal on channel mtcbind_rejected. */
-extern void audit_notify_rejection(const char *id_key, int64 id, const char *reason);
+extern void audit_notify_rejection(const char *id_key, int64 id, const char *reason,
+								   TimestampTz refused_at);
 
 #endif							/* MTCBIND_AUDIT_H */

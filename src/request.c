@@ -223,6 +223,8 @@ record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 	if (compact)
 	{
 		RefusalRecord r = {0};
+		TimestampTz refused_at;
+		int64		subject;
 
 		r.iccid = pair->iccid;
 		r.terminal_id = pair->terminal_id;
@@ -237,7 +239,8 @@ record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 		r.device_binding_id = decision->device_binding_id;
 		r.uicc_binding_id = decision->uicc_binding_id;
 		r.block_id = decision->block_id;
-		audit_notify_rejection("subject", audit_record_refusal(&r), r.reason);
+		subject = audit_record_refusal(&r, &refused_at);
+		audit_notify_rejection("subject", subject, r.reason, refused_at);
 		return;
 	}
 
@@ -264,7 +267,7 @@ record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 	}
 	ev.detail = audit_detail_end(&detail);
 	event_id = audit_record(&ev);
-	audit_notify_rejection("event_id", event_id, ev.reason);
+	audit_notify_rejection("event_id", event_id, ev.reason, 0);
 }
 
 /*

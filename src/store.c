@@ -210,6 +210,17 @@ result_int8(int column, int64 *value)
 	return !isnull;
 }
 
+bool
+result_timestamptz(int column, TimestampTz *value)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+								  column, &isnull);
+
+	*value = isnull ? 0 : DatumGetTimestampTz(d);
+	return !isnull;
+}
+
 char *
 result_text(int column)
 {

@@ -67,6 +67,7 @@ extern uint64 store_run_latest(StoreStatement *st, StoreArgs *args, int expected
 
 /* Column values of row 0 of the last result (copied out of SPI memory). */
 extern bool result_int8(int column, int64 *value);
+extern bool result_timestamptz(int column, TimestampTz *value);
 extern char *result_text(int column);	/* NULL for SQL NULL */
 extern bool result_bool(int column);
 

@@ -54,13 +54,18 @@ $node->psql('postgres',
     "SET mtcbind.refusal_log = compact;\nLISTEN mtcbind_rejected;\n" . $request->('meter-4', '89441000000000000018') . ";\nSELECT 1;\n",
     stdout => \$stdout, stderr => \$stderr);
 @notes = ($stdout =~ /Asynchronous notification "mtcbind_rejected" with payload "(.*?)" received/g);
-like($notes[0] // '', qr/^\{"reason": "uicc_bound_elsewhere", "subject": \d+\}$/,
-     'compact log: payload names the code and the reason, nothing else');
-my ($subject) = ($notes[0] // '') =~ /"subject": (\d+)/;
+like($notes[0] // '', qr/^\{"reason": "uicc_bound_elsewhere", "subject": \d+, "refused_at": "[-0-9T:.+]+"\}$/,
+     'compact log: payload names the code, the time and the reason, nothing else');
+my ($subject, $at) = ($notes[0] // '') =~ /"subject": (\d+), "refused_at": "([^"]+)"/;
+# A second refusal of the same kind names the same code: the time tells them apart.
+$node->psql('postgres', "SET mtcbind.refusal_log = compact;\n" . $request->('meter-4', '89441000000000000018'));
 is($node->safe_psql('postgres',
-    "SELECT min(reason || ' ' || terminal_id || ' ' || iccid) || ' ' || count(*) FROM mtcbind.refusals WHERE subject = "
-      . ($subject // 0)),
-   'uicc_bound_elsewhere meter-4 89441000000000000018 1', 'the refusal named by the payload has the details');
+    "SELECT count(*) FROM mtcbind.refusals WHERE subject = " . ($subject // 0)), '2',
+   'a repeat names the same code');
+is($node->safe_psql('postgres',
+    "SELECT string_agg(reason || ' ' || terminal_id || ' ' || iccid, ',') FROM mtcbind.refusals WHERE subject = "
+      . ($subject // 0) . " AND refused_at = '" . ($at // 'epoch') . "'"),
+   'uicc_bound_elsewhere meter-4 89441000000000000018', 'the code and time of the payload name exactly that refusal');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM mtcbind.binding_event WHERE terminal_id = 'meter-4'}),
    '0', '... and no rejected event was written');
 
