@@ -521,17 +521,21 @@ phase_events() {
     progress "events: $EVENTS_PER_TYPE rejected"
     pgbench -n -M prepared -c 2 -j 2 -t "$half" -D pairs=1000 -f "${SCRIPT[refusal]}" "$db" >/dev/null 2>&1 || die "events: refusals failed"
     s2=$(evsize)
-    # The same key issues in the compact log (mtcbind.key_issue_log =
-    # compact, version 1.1): its partitions and the table of issuer codes.
-    local c0="" c1=""
-    kisize() {
-        sql "$db" -c "VACUUM mtcbind.key_issue, mtcbind.key_issuer" >/dev/null
-        sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.key_issue),
-                                    sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.key_issuer'),
-                                    sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.key_issuer'),
-                                    sum(pg_total_relation_size(relid)) + pg_total_relation_size('mtcbind.key_issuer')
-                               FROM pg_partition_tree('mtcbind.key_issue') WHERE isleaf"
+    # The size of a compact log (1.1): rows, then heap, indexes and total of
+    # its partitions and its table of codes (after VACUUM, as above).
+    compact_size() { # log, codes
+        sql "$db" -c "VACUUM mtcbind.$1, mtcbind.$2" >/dev/null
+        sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.$1),
+                                    sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.$2'),
+                                    sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.$2'),
+                                    sum(pg_total_relation_size(relid)) + pg_total_relation_size('mtcbind.$2')
+                               FROM pg_partition_tree('mtcbind.$1') WHERE isleaf"
     }
+    kisize() { compact_size key_issue key_issuer; }
+    rfsize() { compact_size refusal refusal_subject; }
+    # The same key issues in the compact log (mtcbind.key_issue_log =
+    # compact): its partitions and the table of issuer codes.
+    local c0="" c1=""
     if [ "$(sql "$db" -c "SELECT to_regclass('mtcbind.key_issue') IS NOT NULL")" = t ]; then
         c0=$(kisize)
         progress "events: $EVENTS_PER_TYPE key issues, compact log"
@@ -545,14 +549,6 @@ phase_events() {
     # (each card refused 50 times in a day, with the same device: one code
     # each), once with every refusal different (a new code each time).
     local r0="" r1="" r2=""
-    rfsize() {
-        sql "$db" -c "VACUUM mtcbind.refusal, mtcbind.refusal_subject" >/dev/null
-        sql "$db" -F ' ' -c "SELECT (SELECT count(*) FROM mtcbind.refusal),
-                                    sum(pg_relation_size(relid)) + pg_relation_size('mtcbind.refusal_subject'),
-                                    sum(pg_indexes_size(relid)) + pg_indexes_size('mtcbind.refusal_subject'),
-                                    sum(pg_total_relation_size(relid)) + pg_total_relation_size('mtcbind.refusal_subject')
-                               FROM pg_partition_tree('mtcbind.refusal') WHERE isleaf"
-    }
     if [ "$(sql "$db" -c "SELECT to_regclass('mtcbind.refusal') IS NOT NULL")" = t ]; then
         r0=$(rfsize)
         progress "events: $EVENTS_PER_TYPE refusals, compact log"
