@@ -373,14 +373,14 @@ AS $device_at$
         (SELECT CASE e.event WHEN 'unbound' THEN e.terminal_id
                 ELSE COALESCE(e.previous_terminal_id, e.terminal_id) END
            FROM mtcbind.binding_event e
-          WHERE (e.iccid OPERATOR(mtcbind.=) $2 OR e.previous_iccid OPERATOR(mtcbind.=) $2)
+          WHERE (e.iccid OPERATOR(pg_catalog.=) $2 OR e.previous_iccid OPERATOR(pg_catalog.=) $2)
             AND e.binding_id OPERATOR(pg_catalog.=) $1
             AND e.occurred_at OPERATOR(pg_catalog.>) $3
             AND e.event OPERATOR(pg_catalog.=) ANY ('{rebound,unbound}'::text[])
           ORDER BY e.occurred_at LIMIT 1),
         (SELECT b.terminal_id FROM mtcbind.binding b WHERE b.binding_id OPERATOR(pg_catalog.=) $1),
         (SELECT e.terminal_id FROM mtcbind.binding_event e
-          WHERE e.iccid OPERATOR(mtcbind.=) $2 AND e.binding_id OPERATOR(pg_catalog.=) $1
+          WHERE e.iccid OPERATOR(pg_catalog.=) $2 AND e.binding_id OPERATOR(pg_catalog.=) $1
             AND e.occurred_at OPERATOR(pg_catalog.<=) $3
             AND e.event OPERATOR(pg_catalog.=) ANY ('{bound,rebound}'::text[])
           ORDER BY e.occurred_at DESC LIMIT 1))
@@ -425,9 +425,23 @@ GRANT SELECT ON mtcbind.key_issue, mtcbind.key_issuer, mtcbind.key_issues
 -- codes do: last_used (a UTC day) is moved on by the first refusal of each
 -- day that names the code, and purge_events removes the codes no refusal it
 -- keeps can name.
+-- A hash of everything a code holds, by which a refusal finds its code in
+-- one index probe (src/audit.c).  It runs no SQL: no search_path to pin.
+CREATE FUNCTION mtcbind._refusal_fingerprint(mtcbind.iccid, text, text, mtcbind.imei, mtcbind.imsi,
+                                             mtcbind.imeisv, bigint, bigint, bigint, bigint, bytea, text)
+RETURNS bigint
+    AS 'MODULE_PATHNAME', 'mtcbind_refusal_fingerprint'
+    LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+REVOKE ALL ON FUNCTION mtcbind._refusal_fingerprint(mtcbind.iccid, text, text, mtcbind.imei, mtcbind.imsi,
+                                                    mtcbind.imeisv, bigint, bigint, bigint, bigint, bytea, text)
+    FROM PUBLIC;
+
 CREATE SEQUENCE mtcbind.refusal_subject_subject_seq;
 CREATE TABLE mtcbind.refusal_subject (
     subject           bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.refusal_subject_subject_seq'::pg_catalog.regclass),
+    fingerprint       bigint GENERATED ALWAYS AS (mtcbind._refusal_fingerprint(
+                          iccid, terminal_id, reason, imei, imsi, imeisv, binding_id, device_binding_id,
+                          uicc_binding_id, block_id, naf_id, actor)) STORED,
     iccid             mtcbind.iccid NOT NULL,
     imei              mtcbind.imei,
     imsi              mtcbind.imsi,
@@ -446,12 +460,14 @@ CREATE TABLE mtcbind.refusal_subject (
 ALTER SEQUENCE mtcbind.refusal_subject_subject_seq OWNED BY mtcbind.refusal_subject.subject;
 COMMENT ON TABLE mtcbind.refusal_subject IS
     'What was refused and why, for mtcbind.refusal: presented identities, reason, bindings and block in the way, NAF and session user, and the last UTC day a refusal named it; append-only but for that day';
--- The refusals of a card, a device, an IMEI.  No unique key over what a
--- code holds: over its twelve columns it would cost more than a refusal
--- logged as an event when few refusals repeat.  Two sessions making the
--- same new code at the same moment make two (docs/dba-guide.md); the
--- refusals read the same either way.
-CREATE INDEX refusal_subject_iccid_idx ON mtcbind.refusal_subject (iccid);
+-- The refusals of a card (and a refusal's code: card and fingerprint), a
+-- device, an IMEI.  No unique key over what a code holds: over its twelve
+-- columns it would cost more than a refusal logged as an event when few
+-- refusals repeat, and a unique fingerprint would turn a collision into a
+-- failed refusal.  Two sessions making the same new code at the same
+-- moment make two (docs/dba-guide.md); the refusals read the same either
+-- way.
+CREATE INDEX refusal_subject_iccid_idx ON mtcbind.refusal_subject (iccid, fingerprint);
 CREATE INDEX refusal_subject_terminal_idx ON mtcbind.refusal_subject (terminal_id);
 CREATE INDEX refusal_subject_imei_idx ON mtcbind.refusal_subject (imei) WHERE imei IS NOT NULL;
 

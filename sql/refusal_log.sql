@@ -88,6 +88,52 @@ SELECT s.terminal_id, s.imei IS NOT NULL AS with_imei, pg_temp.naf(s.naf_id) AS 
        (SELECT count(*) FROM mtcbind.refusal r WHERE r.subject = s.subject) AS refusals
   FROM mtcbind.refusal_subject s ORDER BY s.subject;
 
+-- Rule: a refusal finds its code by its card and fingerprint, in one index
+-- probe, however many codes its card and device have: after 300 kinds of
+-- refusal of one card and device (a client varying the IMSI), one more
+-- reads a row or two of refusal_subject, not 300 per lookup.
+DO $$
+BEGIN
+    FOR i IN 1..300 LOOP
+        PERFORM pg_temp.req('naf-a.example.org', 'thief-flood', '89441000000000000018',
+                            imsi => '00101' || lpad(i::text, 10, '0'));
+    END LOOP;
+END $$;
+-- (The session's counters, read before and after in one transaction: they
+-- also hold what earlier statements read until they are reported.)
+BEGIN;
+SELECT idx_tup_fetch AS fetched0, seq_scan AS scans0
+  FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass \gset
+SELECT pg_temp.req('naf-a.example.org', 'thief-flood', '89441000000000000018', imsi => '001019999999999');
+SELECT idx_tup_fetch - :fetched0 <= 3 AS few_codes_read, seq_scan = :scans0 AS no_scan
+  FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass;
+COMMIT;
+SELECT count(*) AS flood_codes FROM mtcbind.refusal_subject WHERE terminal_id = 'thief-flood';
+-- ... also for a session that turns index scans off: the lookups choose
+-- their own plan.
+SET enable_indexscan = off;
+SET enable_bitmapscan = off;
+BEGIN;
+SELECT idx_tup_fetch AS fetched0, seq_scan AS scans0
+  FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass \gset
+SELECT pg_temp.req('naf-a.example.org', 'thief-flood', '89441000000000000018', imsi => '001019999999998');
+SELECT idx_tup_fetch - :fetched0 <= 3 AS few_codes_read, seq_scan = :scans0 AS no_scan
+  FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass;
+COMMIT;
+SHOW enable_indexscan;
+SHOW enable_seqscan;
+RESET enable_indexscan;
+RESET enable_bitmapscan;
+-- The fingerprint depends on every column, an absent one included.
+SELECT count(DISTINCT f) AS distinct_fingerprints FROM (VALUES
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'u')),
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '\x', 'u')),
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 'u')),
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, 'u')),
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'ar', '', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'u')),
+    (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'v')),
+    (mtcbind._refusal_fingerprint('89441000000000000026', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'u'))) v(f);
+
 -- Rule: a row of refusal is narrow (a 24-byte header, 16 bytes of data).
 SELECT max(pg_column_size(r.*)) <= 40 AS at_most_40_bytes FROM mtcbind.refusal r;
 

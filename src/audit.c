@@ -10,6 +10,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -30,6 +32,7 @@
 
 PG_FUNCTION_INFO_V1(mtcbind_event_append_only);
 PG_FUNCTION_INFO_V1(mtcbind_delete_events);
+PG_FUNCTION_INFO_V1(mtcbind_refusal_fingerprint);
 
 /* What the current call records its changes with (see audit.h). */
 typedef struct AuditContext
@@ -392,28 +395,101 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 }
 
 /*
+ * mtcbind._refusal_fingerprint(iccid, terminal_id, reason, imei, imsi,
+ * imeisv, binding_id, device_binding_id, uicc_binding_id, block_id, naf_id,
+ * actor) RETURNS bigint: the first 8 octets of a SHA-256 of everything a
+ * refusal code holds, NULLs included, for the generated column
+ * refusal_subject.fingerprint and the lookups below.  With the card, it
+ * finds a code in one index probe however many codes a card or a device
+ * has (a client varying the IMSI of one card cannot make each refusal
+ * slower than the last); the lookups still compare every column, so a
+ * collision costs a row, never a wrong code.  Each value is hashed with
+ * its presence and length, so that no two different codes hash the same
+ * octets.
+ */
+static void
+fingerprint_add(pg_cryptohash_ctx *ctx, const void *data, uint32 len, bool present)
+{
+	uint8		head[5];
+
+	head[0] = present ? 1 : 0;
+	head[1] = (uint8) (len >> 24);
+	head[2] = (uint8) (len >> 16);
+	head[3] = (uint8) (len >> 8);
+	head[4] = (uint8) len;
+	if (pg_cryptohash_update(ctx, head, present ? 5 : 1) < 0 ||
+		(present && len > 0 && pg_cryptohash_update(ctx, data, len) < 0))
+		elog(ERROR, "mtcbind: could not compute a refusal fingerprint");
+}
+
+Datum
+mtcbind_refusal_fingerprint(PG_FUNCTION_ARGS)
+{
+	/* argument types, in order: 'i' an 8-byte identifier or bigint, 't' text or bytea */
+	static const char kinds[] = "ittiiiiiiitt";
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	uint64		folded = 0;
+
+	if (PG_NARGS() != (int) strlen(kinds))
+		elog(ERROR, "mtcbind._refusal_fingerprint() takes %d arguments", (int) strlen(kinds));
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "mtcbind: could not compute a refusal fingerprint");
+	for (int i = 0; i < PG_NARGS(); i++)
+	{
+		if (PG_ARGISNULL(i))
+			fingerprint_add(ctx, NULL, 0, false);
+		else if (kinds[i] == 'i')
+		{
+			uint64		v = (uint64) PG_GETARG_INT64(i);
+			uint8		be[8];
+
+			for (int k = 0; k < 8; k++)
+				be[k] = (uint8) (v >> (56 - 8 * k));
+			fingerprint_add(ctx, be, 8, true);
+		}
+		else
+		{
+			struct varlena *v = PG_GETARG_VARLENA_PP(i);
+
+			fingerprint_add(ctx, VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), true);
+		}
+	}
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "mtcbind: could not compute a refusal fingerprint");
+	pg_cryptohash_free(ctx);
+	for (int k = 0; k < 8; k++)
+		folded = (folded << 8) | digest[k];
+	PG_RETURN_INT64((int64) folded);
+}
+
+/*
  * See audit.h.  As audit_record_key_issue, with a code of
  * mtcbind.refusal_subject for everything but the time: used while its
  * last_used is today (UTC), moved on by the first refusal of a day, made by
- * the first refusal of its kind.  Absent identities compare as equal
+ * the first refusal of its kind.  A code is found by its card and
+ * fingerprint, then every column compared, absent identities as equal
  * (IS NOT DISTINCT FROM).  The table has no unique key over a code's
  * columns (see mtcbind--1.0--1.1.sql): after moving codes on, the refusal
  * looks again, so that two sessions moving the same code on do not make a
- * second one; two sessions making the same new code at once make two, and
- * the refusal names the lowest.
+ * second one; two sessions making the same new code at once make one each,
+ * and later refusals name either.  Only the card and the fingerprint are
+ * written so that an index can answer them (the rest is one row
+ * comparison): whatever the planner estimates, the one index it can use is
+ * theirs, and no plan walks a card's or a device's codes one by one.
  */
 int64
 audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 {
 #define REFUSAL_SUBJECT_MATCH \
-	" WHERE s.iccid OPERATOR(mtcbind.=) $1 AND s.terminal_id OPERATOR(pg_catalog.=) $2" \
-	"   AND s.reason OPERATOR(pg_catalog.=) $3" \
-	"   AND s.imei IS NOT DISTINCT FROM $4 AND s.imsi IS NOT DISTINCT FROM $5" \
-	"   AND s.imeisv IS NOT DISTINCT FROM $6 AND s.binding_id IS NOT DISTINCT FROM $7" \
-	"   AND s.device_binding_id IS NOT DISTINCT FROM $8" \
-	"   AND s.uicc_binding_id IS NOT DISTINCT FROM $9" \
-	"   AND s.block_id IS NOT DISTINCT FROM $10 AND s.naf_id IS NOT DISTINCT FROM $11" \
-	"   AND s.actor OPERATOR(pg_catalog.=) SESSION_USER::pg_catalog.text"
+	" WHERE s.iccid OPERATOR(pg_catalog.=) $1" \
+	"   AND s.fingerprint OPERATOR(pg_catalog.=) mtcbind._refusal_fingerprint($1, $2, $3, $4," \
+	"       $5, $6, $7, $8, $9, $10, $11, SESSION_USER::pg_catalog.text)" \
+	"   AND (s.terminal_id, s.reason, s.imei, s.imsi, s.imeisv, s.binding_id," \
+	"        s.device_binding_id, s.uicc_binding_id, s.block_id, s.naf_id, s.actor)" \
+	"       IS NOT DISTINCT FROM ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11," \
+	"                             SESSION_USER::pg_catalog.text)"
 #define REFUSAL_SUBJECT_TYPES \
 	ST_ICCID, ST_TEXT, ST_TEXT, ST_IMEI, ST_IMSI, ST_IMEISV, ST_INT8, ST_INT8, \
 	ST_INT8, ST_INT8, ST_BYTEA, ST_INT4
@@ -425,7 +501,7 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 		REFUSAL_SUBJECT_MATCH
 		"   AND s.last_used OPERATOR(pg_catalog.>=)"
 		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)"
-		" ORDER BY s.subject LIMIT 1"
+		" LIMIT 1"
 		" RETURNING subject, refused_at",
 		12, {REFUSAL_SUBJECT_TYPES}
 	};
@@ -437,12 +513,16 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 		"       ('2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)",
 		12, {REFUSAL_SUBJECT_TYPES}
 	};
+	/* a new code and the refusal that names it, in one statement */
 	static StoreStatement new_subject = {
-		"INSERT INTO mtcbind.refusal_subject"
-		" (iccid, terminal_id, reason, imei, imsi, imeisv, binding_id, device_binding_id,"
-		"  uicc_binding_id, block_id, naf_id, actor, last_used)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, SESSION_USER,"
-		"         '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)",
+		"WITH s AS (INSERT INTO mtcbind.refusal_subject"
+		"   (iccid, terminal_id, reason, imei, imsi, imeisv, binding_id, device_binding_id,"
+		"    uicc_binding_id, block_id, naf_id, actor, last_used)"
+		"   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, SESSION_USER,"
+		"           '2000-01-01'::pg_catalog.date OPERATOR(pg_catalog.+) $12)"
+		"   RETURNING subject)"
+		" INSERT INTO mtcbind.refusal (subject) SELECT s.subject FROM s"
+		" RETURNING subject, refused_at",
 		12, {REFUSAL_SUBJECT_TYPES}
 	};
 #undef REFUSAL_SUBJECT_MATCH
@@ -475,16 +555,24 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	arg_datum(&args, Int32GetDatum(today), false);
 
 	/*
-	 * The codes are found by index whatever the planner knows of the table.
-	 * Planned while it was small (a new table, before autovacuum's first
-	 * ANALYZE, or with autovacuum off), the lookups would keep a sequential
-	 * scan as it grows: 400 us a refusal at 6 000 codes, measured.  Only
-	 * planning reads the setting; an error unwinds it with the
+	 * The codes are found by their index whatever the planner knows of the
+	 * table or the caller's session sets.  Planned while the table was small
+	 * (a new table, before autovacuum's first ANALYZE, or with autovacuum
+	 * off), the lookups would keep a sequential scan as it grows: 400 us a
+	 * refusal at 6 000 codes, measured; a session with enable_indexscan off
+	 * would scan every code.  One generic plan serves every refusal, as the
+	 * index answers any values alike.  An error unwinds these with the
 	 * (sub)transaction.
 	 */
 	nest = NewGUCNestLevel();
 	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+							 GUC_ACTION_SAVE, true, ERROR, false);
+	(void) set_config_option("enable_indexscan", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, ERROR, false);
+	(void) set_config_option("enable_bitmapscan", "on", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, ERROR, false);
+	(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
 	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) == 1)
 	{
 		AtEOXact_GUC(true, nest);
@@ -507,12 +595,9 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	 * meanwhile (the UPDATE waited for its row lock and then found the code
 	 * current).
 	 */
-	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1)
-	{
-		store_run(&new_subject, &args, SPI_OK_INSERT);
-		if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1)
-			elog(ERROR, "mtcbind: no code in mtcbind.refusal_subject for this refusal");
-	}
+	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1 &&
+		store_run(&new_subject, &args, SPI_OK_INSERT_RETURNING) != 1)
+		elog(ERROR, "mtcbind: no code in mtcbind.refusal_subject for this refusal");
 	AtEOXact_GUC(true, nest);
 	result_int8(1, &subject);
 	result_timestamptz(2, refused_at);
@@ -594,8 +679,9 @@ mtcbind_event_append_only(PG_FUNCTION_ARGS)
 /*
  * mtcbind._delete_events(target regclass, cutoff timestamptz, kinds text[])
  * Deletes the events before cutoff (of the given kinds, or all) from the
- * event log or the key-issue log, or from one's default partition; returns
- * how many.  Called by
+ * event log, the key-issue log or the refusal log, or from one's default
+ * partition, or the codes of the latter two last used before cutoff;
+ * returns how many.  Called by
  * mtcbind.purge_events only (granted to no one).
  */
 Datum
