@@ -464,9 +464,9 @@ COMMENT ON TABLE mtcbind.refusal_subject IS
 -- device, an IMEI.  No unique key over what a code holds: over its twelve
 -- columns it would cost more than a refusal logged as an event when few
 -- refusals repeat, and a unique fingerprint would turn a collision into a
--- failed refusal.  Two sessions making the same new code at the same
--- moment make two (docs/dba-guide.md); the refusals read the same either
--- way.
+-- failed refusal.  Sessions making the same new code while the others'
+-- transactions are open make one each (docs/dba-guide.md); the refusals
+-- read the same either way.
 CREATE INDEX refusal_subject_iccid_idx ON mtcbind.refusal_subject (iccid, fingerprint);
 CREATE INDEX refusal_subject_terminal_idx ON mtcbind.refusal_subject (terminal_id);
 CREATE INDEX refusal_subject_imei_idx ON mtcbind.refusal_subject (imei) WHERE imei IS NOT NULL;

@@ -109,10 +109,14 @@ SELECT idx_tup_fetch - :fetched0 <= 3 AS few_codes_read, seq_scan = :scans0 AS n
   FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass;
 COMMIT;
 SELECT count(*) AS flood_codes FROM mtcbind.refusal_subject WHERE terminal_id = 'thief-flood';
--- ... also for a session that turns index scans off: the lookups choose
--- their own plan.
+-- ... also for a session whose planner settings make every scan but a
+-- sequential one look dear, with the plans made anew: the lookups are
+-- planned with settings of their own, and leave the session's as they were.
+DISCARD PLANS;
 SET enable_indexscan = off;
 SET enable_bitmapscan = off;
+SET random_page_cost = 1e12;
+SET cpu_index_tuple_cost = 1e12;
 BEGIN;
 SELECT idx_tup_fetch AS fetched0, seq_scan AS scans0
   FROM pg_stat_xact_user_tables WHERE relid = 'mtcbind.refusal_subject'::regclass \gset
@@ -122,8 +126,11 @@ SELECT idx_tup_fetch - :fetched0 <= 3 AS few_codes_read, seq_scan = :scans0 AS n
 COMMIT;
 SHOW enable_indexscan;
 SHOW enable_seqscan;
+SHOW random_page_cost;
 RESET enable_indexscan;
 RESET enable_bitmapscan;
+RESET random_page_cost;
+RESET cpu_index_tuple_cost;
 -- The fingerprint depends on every column, an absent one included.
 SELECT count(DISTINCT f) AS distinct_fingerprints FROM (VALUES
     (mtcbind._refusal_fingerprint('89441000000000000018', 'a', 'r', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'u')),

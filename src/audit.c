@@ -395,18 +395,25 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 }
 
 /*
- * mtcbind._refusal_fingerprint(iccid, terminal_id, reason, imei, imsi,
- * imeisv, binding_id, device_binding_id, uicc_binding_id, block_id, naf_id,
- * actor) RETURNS bigint: the first 8 octets of a SHA-256 of everything a
- * refusal code holds, NULLs included, for the generated column
- * refusal_subject.fingerprint and the lookups below.  With the card, it
- * finds a code in one index probe however many codes a card or a device
- * has (a client varying the IMSI of one card cannot make each refusal
- * slower than the last); the lookups still compare every column, so a
- * collision costs a row, never a wrong code.  Each value is hashed with
- * its presence and length, so that no two different codes hash the same
- * octets.
+ * The planner's settings for the lookups of refusal codes: PostgreSQL's
+ * defaults for the costs, and the code's index the only way in.
  */
+static const char *const lookup_planner_settings[][2] = {
+	{"enable_seqscan", "off"},
+	{"enable_indexscan", "on"},
+	{"enable_bitmapscan", "on"},
+	{"seq_page_cost", "1"},
+	{"random_page_cost", "4"},
+	{"cpu_tuple_cost", "0.01"},
+	{"cpu_index_tuple_cost", "0.005"},
+	{"cpu_operator_cost", "0.0025"},
+	{"effective_cache_size", "4GB"},
+	{"max_parallel_workers_per_gather", "0"},
+	{"jit", "off"},
+	{"plan_cache_mode", "force_generic_plan"},
+};
+
+/* Adds one value, with its presence and length, to a fingerprint. */
 static void
 fingerprint_add(pg_cryptohash_ctx *ctx, const void *data, uint32 len, bool present)
 {
@@ -422,6 +429,21 @@ fingerprint_add(pg_cryptohash_ctx *ctx, const void *data, uint32 len, bool prese
 		elog(ERROR, "mtcbind: could not compute a refusal fingerprint");
 }
 
+/*
+ * mtcbind._refusal_fingerprint(iccid, terminal_id, reason, imei, imsi,
+ * imeisv, binding_id, device_binding_id, uicc_binding_id, block_id, naf_id,
+ * actor) RETURNS bigint: the first 8 octets of a SHA-256 of everything a
+ * refusal code holds, NULLs included, for the generated column
+ * refusal_subject.fingerprint and the lookups below.  With the card, it
+ * finds a code in one index probe however many codes a card or a device
+ * has (a client varying the IMSI of one card cannot make each refusal
+ * slower than the last); the lookups still compare every column, so a
+ * collision costs a row, never a wrong code.  Each value is hashed with
+ * its presence and length, so that no two different codes hash the same
+ * octets.  The identifiers are hashed in their stored form (int64): a
+ * change of that form would need the fingerprints recomputed, or every
+ * refusal would make a new code.
+ */
 Datum
 mtcbind_refusal_fingerprint(PG_FUNCTION_ARGS)
 {
@@ -473,8 +495,9 @@ mtcbind_refusal_fingerprint(PG_FUNCTION_ARGS)
  * (IS NOT DISTINCT FROM).  The table has no unique key over a code's
  * columns (see mtcbind--1.0--1.1.sql): after moving codes on, the refusal
  * looks again, so that two sessions moving the same code on do not make a
- * second one; two sessions making the same new code at once make one each,
- * and later refusals name either.  Only the card and the fingerprint are
+ * second one; sessions making the same new code while the others'
+ * transactions are open (their codes not yet visible) make one each, and
+ * later refusals name any of them.  Only the card and the fingerprint are
  * written so that an index can answer them (the rest is one row
  * comparison): whatever the planner estimates, the one index it can use is
  * theirs, and no plan walks a card's or a device's codes one by one.
@@ -559,20 +582,17 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	 * table or the caller's session sets.  Planned while the table was small
 	 * (a new table, before autovacuum's first ANALYZE, or with autovacuum
 	 * off), the lookups would keep a sequential scan as it grows: 400 us a
-	 * refusal at 6 000 codes, measured; a session with enable_indexscan off
-	 * would scan every code.  One generic plan serves every refusal, as the
-	 * index answers any values alike.  An error unwinds these with the
+	 * refusal at 6 000 codes, measured; a session with enable_indexscan off,
+	 * or random_page_cost raised past the cost that enable_seqscan = off
+	 * adds, would scan every code, and leave that plan to the backend's
+	 * later sessions.  One generic plan serves every refusal, as the index
+	 * answers any values alike.  An error unwinds these with the
 	 * (sub)transaction.
 	 */
 	nest = NewGUCNestLevel();
-	(void) set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, ERROR, false);
-	(void) set_config_option("enable_indexscan", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, ERROR, false);
-	(void) set_config_option("enable_bitmapscan", "on", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, ERROR, false);
-	(void) set_config_option("plan_cache_mode", "force_generic_plan", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
+	for (int i = 0; i < lengthof(lookup_planner_settings); i++)
+		(void) set_config_option(lookup_planner_settings[i][0], lookup_planner_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
 	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) == 1)
 	{
 		AtEOXact_GUC(true, nest);
@@ -613,19 +633,21 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
  */
 void
 audit_notify_rejection(const char *id_key, int64 id, const char *reason,
-					   TimestampTz refused_at)
+					   const TimestampTz *refused_at)
 {
 	AuditDetail d;
 	Jsonb	   *payload;
 	char		when[MAXDATELEN + 1];
+	int			utc = 0;
 
 	audit_detail_begin(&d);
 	audit_detail_int8(&d, id_key, id);
 	audit_detail_text(&d, "reason", reason);
-	if (refused_at != 0)
+	/* in UTC, whatever the session's TimeZone: one text for one time */
+	if (refused_at != NULL)
 		audit_detail_text(&d, "refused_at",
-						  JsonEncodeDateTime(when, TimestampTzGetDatum(refused_at),
-											 TIMESTAMPTZOID, NULL));
+						  JsonEncodeDateTime(when, TimestampTzGetDatum(*refused_at),
+											 TIMESTAMPTZOID, &utc));
 	payload = audit_detail_end(&d);
 	Async_Notify("mtcbind_rejected",
 				 JsonbToCString(NULL, &payload->root, VARSIZE(payload)));

@@ -106,6 +106,6 @@ extern const char *audit_current_load(void);
 
 /* Announces a recorded refusal on channel mtcbind_rejected. */
 extern void audit_notify_rejection(const char *id_key, int64 id, const char *reason,
-								   TimestampTz refused_at);
+								   const TimestampTz *refused_at);	/* NULL: no time */
 
 #endif							/* MTCBIND_AUDIT_H */

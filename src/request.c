@@ -240,7 +240,7 @@ record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 		r.uicc_binding_id = decision->uicc_binding_id;
 		r.block_id = decision->block_id;
 		subject = audit_record_refusal(&r, &refused_at);
-		audit_notify_rejection("subject", subject, r.reason, refused_at);
+		audit_notify_rejection("subject", subject, r.reason, &refused_at);
 		return;
 	}
 
@@ -267,7 +267,7 @@ record_rejection(const KeyRequest *req, const Decision *decision, bool compact)
 	}
 	ev.detail = audit_detail_end(&detail);
 	event_id = audit_record(&ev);
-	audit_notify_rejection("event_id", event_id, ev.reason, 0);
+	audit_notify_rejection("event_id", event_id, ev.reason, NULL);
 }
 
 /*

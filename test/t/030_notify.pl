@@ -51,11 +51,12 @@ unlike($log, qr/\Q$ks\E/i, 'server log has no Ks_int_NAF');
 # In the compact refusal log (1.1) the payload names the refusal's code,
 # "subject", which mtcbind.refusals shows with the details.
 $node->psql('postgres',
-    "SET mtcbind.refusal_log = compact;\nLISTEN mtcbind_rejected;\n" . $request->('meter-4', '89441000000000000018') . ";\nSELECT 1;\n",
+    "SET mtcbind.refusal_log = compact;\nSET TimeZone = 'Asia/Kathmandu';\nLISTEN mtcbind_rejected;\n"
+      . $request->('meter-4', '89441000000000000018') . ";\nSELECT 1;\n",
     stdout => \$stdout, stderr => \$stderr);
 @notes = ($stdout =~ /Asynchronous notification "mtcbind_rejected" with payload "(.*?)" received/g);
-like($notes[0] // '', qr/^\{"reason": "uicc_bound_elsewhere", "subject": \d+, "refused_at": "[-0-9T:.+]+"\}$/,
-     'compact log: payload names the code, the time and the reason, nothing else');
+like($notes[0] // '', qr/^\{"reason": "uicc_bound_elsewhere", "subject": \d+, "refused_at": "[-0-9T:.]+\+00:00"\}$/,
+     'compact log: payload names the code, the time (in UTC, whatever the session\'s TimeZone) and the reason, nothing else');
 my ($subject, $at) = ($notes[0] // '') =~ /"subject": (\d+), "refused_at": "([^"]+)"/;
 # A second refusal of the same kind names the same code: the time tells them apart.
 $node->psql('postgres', "SET mtcbind.refusal_log = compact;\n" . $request->('meter-4', '89441000000000000018'));
