@@ -308,6 +308,41 @@ audit_record(const AuditEvent *ev)
 }
 
 /*
+ * The planner's settings for the lookups of issuer and refusal codes:
+ * PostgreSQL's defaults for the costs, and the code's index the only way
+ * in (see audit_record_refusal).
+ */
+static const char *const lookup_planner_settings[][2] = {
+	{"enable_seqscan", "off"},
+	{"enable_indexscan", "on"},
+	{"enable_bitmapscan", "on"},
+	{"seq_page_cost", "1"},
+	{"random_page_cost", "4"},
+	{"cpu_tuple_cost", "0.01"},
+	{"cpu_index_tuple_cost", "0.005"},
+	{"cpu_operator_cost", "0.0025"},
+	{"effective_cache_size", "4GB"},
+	{"max_parallel_workers_per_gather", "0"},
+	{"jit", "off"},
+	{"plan_cache_mode", "force_generic_plan"},
+};
+
+/*
+ * Sets them in a new GUC nest level, which the caller ends with
+ * AtEOXact_GUC(true, nest); an error unwinds it with the (sub)transaction.
+ */
+static int
+pin_lookup_planner(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	for (int i = 0; i < lengthof(lookup_planner_settings); i++)
+		(void) set_config_option(lookup_planner_settings[i][0], lookup_planner_settings[i][1],
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
+	return nest;
+}
+
+/*
  * See audit.h.  The NAF and the session user are stored as a code of
  * mtcbind.key_issuer, made the first time a pair issues a key.  Made in the
  * same (sub)transaction as the key's row, so a rollback takes both, and a
@@ -352,6 +387,7 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	StoreArgs	args = {0};
 	StoreArgs	issuer_args = {0};
 	volatile uint64 refreshed = 0;
+	int			nest;
 
 	/*
 	 * Read once, so that the three statements agree on the day also when
@@ -373,8 +409,13 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	arg_timestamptz(&args, expires_at);
 	arg_datum(&args, PointerGetDatum(context.naf_id), false);
 	arg_datum(&args, Int32GetDatum(today), false);
+	/* as for refusal codes: a NAF sends its own NAF_Id, so it can add codes */
+	nest = pin_lookup_planner();
 	if (store_run(&record, &args, SPI_OK_INSERT) == 1)
+	{
+		AtEOXact_GUC(true, nest);
 		return;
+	}
 
 	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
 	arg_datum(&issuer_args, Int32GetDatum(today), false);
@@ -392,26 +433,9 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 		store_run(&new_issuer, &issuer_args, SPI_OK_INSERT);
 	if (store_run(&record, &args, SPI_OK_INSERT) != 1)
 		elog(ERROR, "mtcbind: no code in mtcbind.key_issuer for this NAF and session user");
+	AtEOXact_GUC(true, nest);
 }
 
-/*
- * The planner's settings for the lookups of refusal codes: PostgreSQL's
- * defaults for the costs, and the code's index the only way in.
- */
-static const char *const lookup_planner_settings[][2] = {
-	{"enable_seqscan", "off"},
-	{"enable_indexscan", "on"},
-	{"enable_bitmapscan", "on"},
-	{"seq_page_cost", "1"},
-	{"random_page_cost", "4"},
-	{"cpu_tuple_cost", "0.01"},
-	{"cpu_index_tuple_cost", "0.005"},
-	{"cpu_operator_cost", "0.0025"},
-	{"effective_cache_size", "4GB"},
-	{"max_parallel_workers_per_gather", "0"},
-	{"jit", "off"},
-	{"plan_cache_mode", "force_generic_plan"},
-};
 
 /* Adds one value, with its presence and length, to a fingerprint. */
 static void
@@ -589,10 +613,7 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	 * answers any values alike.  An error unwinds these with the
 	 * (sub)transaction.
 	 */
-	nest = NewGUCNestLevel();
-	for (int i = 0; i < lengthof(lookup_planner_settings); i++)
-		(void) set_config_option(lookup_planner_settings[i][0], lookup_planner_settings[i][1],
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
+	nest = pin_lookup_planner();
 	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) == 1)
 	{
 		AtEOXact_GUC(true, nest);
