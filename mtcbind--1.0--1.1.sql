@@ -421,10 +421,6 @@ GRANT SELECT ON mtcbind.key_issue, mtcbind.key_issuer, mtcbind.key_issues
 -- thief's device, a misconfigured device retrying).  The view
 -- mtcbind.refusals shows the refusals of both logs alike.
 ------------------------------------------------------------------------------
--- Codes are bigint (never used up) and go with retention as the issuer
--- codes do: last_used (a UTC day) is moved on by the first refusal of each
--- day that names the code, and purge_events removes the codes no refusal it
--- keeps can name.
 -- A hash of everything a code holds, by which a refusal finds its code in
 -- one index probe (src/audit.c).  It runs no SQL: no search_path to pin.
 CREATE FUNCTION mtcbind._refusal_fingerprint(mtcbind.iccid, text, text, mtcbind.imei, mtcbind.imsi,
@@ -436,6 +432,10 @@ REVOKE ALL ON FUNCTION mtcbind._refusal_fingerprint(mtcbind.iccid, text, text, m
                                                     mtcbind.imeisv, bigint, bigint, bigint, bigint, bytea, text)
     FROM PUBLIC;
 
+-- Codes are bigint (never used up) and go with retention as the issuer
+-- codes do: last_used (a UTC day) is moved on by the first refusal of each
+-- day that names the code, and purge_events removes the codes no refusal it
+-- keeps can name.
 CREATE SEQUENCE mtcbind.refusal_subject_subject_seq;
 CREATE TABLE mtcbind.refusal_subject (
     subject           bigint NOT NULL DEFAULT pg_catalog.nextval('mtcbind.refusal_subject_subject_seq'::pg_catalog.regclass),

@@ -138,8 +138,8 @@ policy_current(EffectivePolicy *out)
 	if (stored.has_max_lifetime && stored.max_lifetime_usecs < out->key_lifetime_usecs)
 		out->key_lifetime_usecs = stored.max_lifetime_usecs;
 	out->log_key_issue = mtcbind_log_key_issue;
-	out->key_issue_compact = mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT;
-	out->refusal_compact = mtcbind_refusal_log == REFUSAL_LOG_COMPACT;
+	out->key_issue_compact = mtcbind_key_issue_log == LOG_MODE_COMPACT;
+	out->refusal_compact = mtcbind_refusal_log == LOG_MODE_COMPACT;
 }
 
 /*
@@ -267,12 +267,12 @@ mtcbind_settings(PG_FUNCTION_ARGS)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
 	values[0] = CStringGetTextDatum("key_issue_log");
-	values[1] = CStringGetTextDatum(mtcbind_key_issue_log == KEY_ISSUE_LOG_COMPACT ? "compact" : "events");
+	values[1] = CStringGetTextDatum(mtcbind_key_issue_log == LOG_MODE_COMPACT ? "compact" : "events");
 	values[3] = values[1];
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
 	values[0] = CStringGetTextDatum("refusal_log");
-	values[1] = CStringGetTextDatum(mtcbind_refusal_log == REFUSAL_LOG_COMPACT ? "compact" : "events");
+	values[1] = CStringGetTextDatum(mtcbind_refusal_log == LOG_MODE_COMPACT ? "compact" : "events");
 	values[3] = values[1];
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 

@@ -19,8 +19,8 @@ int			mtcbind_first_use = FIRST_USE_BIND;
 int64		mtcbind_key_lifetime_usecs = USECS_PER_DAY;
 char	   *mtcbind_key_lifetime_text = NULL;
 bool		mtcbind_log_key_issue = true;
-int			mtcbind_key_issue_log = KEY_ISSUE_LOG_EVENTS;
-int			mtcbind_refusal_log = REFUSAL_LOG_EVENTS;
+int			mtcbind_key_issue_log = LOG_MODE_EVENTS;
+int			mtcbind_refusal_log = LOG_MODE_EVENTS;
 char	   *mtcbind_reason = NULL;
 bool		mtcbind_allow_drop_with_data = false;
 
@@ -30,15 +30,9 @@ static const struct config_enum_entry first_use_options[] = {
 	{NULL, 0, false}
 };
 
-static const struct config_enum_entry key_issue_log_options[] = {
-	{"events", KEY_ISSUE_LOG_EVENTS, false},
-	{"compact", KEY_ISSUE_LOG_COMPACT, false},
-	{NULL, 0, false}
-};
-
-static const struct config_enum_entry refusal_log_options[] = {
-	{"events", REFUSAL_LOG_EVENTS, false},
-	{"compact", REFUSAL_LOG_COMPACT, false},
+static const struct config_enum_entry log_mode_options[] = {
+	{"events", LOG_MODE_EVENTS, false},
+	{"compact", LOG_MODE_COMPACT, false},
 	{NULL, 0, false}
 };
 
@@ -258,8 +252,8 @@ mtcbind_define_settings(void)
 							 "Where a logged key issue is recorded.",
 							 "events: a key_issued event in mtcbind.binding_event; compact: a row of mtcbind.key_issue (needs version 1.1). mtcbind.key_issues shows both.",
 							 &mtcbind_key_issue_log,
-							 KEY_ISSUE_LOG_EVENTS,
-							 key_issue_log_options,
+							 LOG_MODE_EVENTS,
+							 log_mode_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 
@@ -267,8 +261,8 @@ mtcbind_define_settings(void)
 							 "Where a refusal of request_key is recorded.",
 							 "events: a rejected event in mtcbind.binding_event; compact: a row of mtcbind.refusal naming a code of mtcbind.refusal_subject (needs version 1.1). mtcbind.refusals shows both.",
 							 &mtcbind_refusal_log,
-							 REFUSAL_LOG_EVENTS,
-							 refusal_log_options,
+							 LOG_MODE_EVENTS,
+							 log_mode_options,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
 

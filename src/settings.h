@@ -12,19 +12,15 @@ typedef enum FirstUsePolicy
 	FIRST_USE_REJECT			/* only pre-provisioned pairs get keys */
 } FirstUsePolicy;
 
-/* mtcbind.key_issue_log: where a logged key issue is recorded */
-typedef enum KeyIssueLog
+/*
+ * mtcbind.key_issue_log and mtcbind.refusal_log: where a key issue or a
+ * refusal is recorded
+ */
+typedef enum LogMode
 {
-	KEY_ISSUE_LOG_EVENTS,		/* a key_issued event in binding_event */
-	KEY_ISSUE_LOG_COMPACT		/* a row of mtcbind.key_issue */
-} KeyIssueLog;
-
-/* mtcbind.refusal_log: where a refusal is recorded */
-typedef enum RefusalLog
-{
-	REFUSAL_LOG_EVENTS,			/* a rejected event in binding_event */
-	REFUSAL_LOG_COMPACT			/* a row of mtcbind.refusal */
-} RefusalLog;
+	LOG_MODE_EVENTS,			/* an event in binding_event */
+	LOG_MODE_COMPACT			/* a row of the compact log (key_issue, refusal) */
+} LogMode;
 
 extern int	mtcbind_first_use;
 extern int	mtcbind_key_issue_log;
