@@ -41,6 +41,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 
+# PGXS does not track headers: a change to one rebuilds every object (a
+# struct that grew, compiled into some objects only, corrupts memory).
+$(OBJS): $(wildcard src/*.h)
+
 # The fleet simulator (docs/simulator.md), built with the extension.
 all: sim/mtcbind-sim
 sim/mtcbind-sim: $(wildcard sim/*.c sim/*.h) sim/Makefile

@@ -185,5 +185,51 @@ SELECT typname, typlen, typbyval, typalign, typstorage
   FROM pg_type WHERE typnamespace = 'mtcbind'::regnamespace AND typname IN ('imei', 'imeisv', 'iccid', 'imsi')
  ORDER BY typname;
 
+-- Rule: a session's planner settings reach neither the plans of its own
+-- requests nor those the backend keeps for its later sessions (under a
+-- pooler, other NAFs'): mtcbind plans its statements with fixed settings.
+-- A NAF makes every scan but a sequential one look dear and has the plans
+-- made anew; its requests (eight re-keyings, so that PostgreSQL also makes
+-- the generic plans, a first use, an IMSI recorded, a refusal, with the
+-- blocklist not empty) read every table of mtcbind through its indexes,
+-- and so does the next request after its transaction.
+CREATE ROLE regress_planner_naf;
+GRANT mtcbind_naf TO regress_planner_naf;
+SELECT mtcbind.bind('planner-1', '89441000000000003012') > 0 AS bound;
+CREATE FUNCTION pg_temp.planner_req(term text, card text, imsi text DEFAULT NULL) RETURNS text
+LANGUAGE sql AS $$
+    SELECT r.outcome || coalesce(' ' || r.reason, '')
+      FROM mtcbind.request_key(mtcbind.naf_id('naf.example.org', '\x0100000002'),
+           'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
+           now() + interval '1 day', term, card::mtcbind.iccid, imsi => imsi::mtcbind.imsi) r
+$$;
+BEGIN;
+SELECT coalesce(sum(seq_scan), 0) AS scans0
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
+SET LOCAL ROLE regress_planner_naf;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_indexonlyscan = off;
+SET LOCAL random_page_cost = 1e12;
+SET LOCAL cpu_index_tuple_cost = 1e12;
+DISCARD PLANS;
+SELECT n, pg_temp.planner_req('planner-1', '89441000000000003012') FROM generate_series(1, 8) AS n;
+SELECT pg_temp.planner_req('planner-2', '89441000000000003020') AS first_use;
+SELECT pg_temp.planner_req('planner-1', '89441000000000003012', '001010000000301') AS imsi_recorded;
+SELECT pg_temp.planner_req('planner-thief', '89441000000000003012') AS refusal;
+SHOW enable_indexscan;
+RESET ROLE;
+SELECT sum(seq_scan) - :scans0 AS sequential_scans
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind';
+COMMIT;
+BEGIN;
+SELECT coalesce(sum(seq_scan), 0) AS scans0
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
+SELECT pg_temp.planner_req('planner-1', '89441000000000003012') AS next_session;
+SELECT sum(seq_scan) - :scans0 AS sequential_scans
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind';
+COMMIT;
+DROP ROLE regress_planner_naf;
+
 \c :regress_db
 DROP DATABASE regress_mtcbind_security;

@@ -308,41 +308,6 @@ audit_record(const AuditEvent *ev)
 }
 
 /*
- * The planner's settings for the lookups of issuer and refusal codes:
- * PostgreSQL's defaults for the costs, and the code's index the only way
- * in (see audit_record_refusal).
- */
-static const char *const lookup_planner_settings[][2] = {
-	{"enable_seqscan", "off"},
-	{"enable_indexscan", "on"},
-	{"enable_bitmapscan", "on"},
-	{"seq_page_cost", "1"},
-	{"random_page_cost", "4"},
-	{"cpu_tuple_cost", "0.01"},
-	{"cpu_index_tuple_cost", "0.005"},
-	{"cpu_operator_cost", "0.0025"},
-	{"effective_cache_size", "4GB"},
-	{"max_parallel_workers_per_gather", "0"},
-	{"jit", "off"},
-	{"plan_cache_mode", "force_generic_plan"},
-};
-
-/*
- * Sets them in a new GUC nest level, which the caller ends with
- * AtEOXact_GUC(true, nest); an error unwinds it with the (sub)transaction.
- */
-static int
-pin_lookup_planner(void)
-{
-	int			nest = NewGUCNestLevel();
-
-	for (int i = 0; i < lengthof(lookup_planner_settings); i++)
-		(void) set_config_option(lookup_planner_settings[i][0], lookup_planner_settings[i][1],
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, ERROR, false);
-	return nest;
-}
-
-/*
  * See audit.h.  The NAF and the session user are stored as a code of
  * mtcbind.key_issuer, made the first time a pair issues a key.  Made in the
  * same (sub)transaction as the key's row, so a rollback takes both, and a
@@ -387,7 +352,6 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	StoreArgs	args = {0};
 	StoreArgs	issuer_args = {0};
 	volatile uint64 refreshed = 0;
-	int			nest;
 
 	/*
 	 * Read once, so that the three statements agree on the day also when
@@ -409,13 +373,8 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 	arg_timestamptz(&args, expires_at);
 	arg_datum(&args, PointerGetDatum(context.naf_id), false);
 	arg_datum(&args, Int32GetDatum(today), false);
-	/* as for refusal codes: a NAF sends its own NAF_Id, so it can add codes */
-	nest = pin_lookup_planner();
 	if (store_run(&record, &args, SPI_OK_INSERT) == 1)
-	{
-		AtEOXact_GUC(true, nest);
 		return;
-	}
 
 	arg_datum(&issuer_args, PointerGetDatum(context.naf_id), false);
 	arg_datum(&issuer_args, Int32GetDatum(today), false);
@@ -433,7 +392,6 @@ audit_record_key_issue(int64 binding_id, int64 iccid, TimestampTz expires_at)
 		store_run(&new_issuer, &issuer_args, SPI_OK_INSERT);
 	if (store_run(&record, &args, SPI_OK_INSERT) != 1)
 		elog(ERROR, "mtcbind: no code in mtcbind.key_issuer for this NAF and session user");
-	AtEOXact_GUC(true, nest);
 }
 
 
@@ -524,7 +482,10 @@ mtcbind_refusal_fingerprint(PG_FUNCTION_ARGS)
  * later refusals name any of them.  Only the card and the fingerprint are
  * written so that an index can answer them (the rest is one row
  * comparison): whatever the planner estimates, the one index it can use is
- * theirs, and no plan walks a card's or a device's codes one by one.
+ * theirs, and no plan walks a card's or a device's codes one by one.  It
+ * plans with fixed settings (planner.c): a sequential scan only where no
+ * index answers, so a lookup planned while the table was small does not
+ * scan every code once it has grown.
  */
 int64
 audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
@@ -576,7 +537,6 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 #undef REFUSAL_SUBJECT_TYPES
 	StoreArgs	args = {0};
 	int64		subject;
-	int			nest;
 
 	/* Read once, so that the statements agree on the day (as for key issues). */
 	int32		today = (int32) (GetCurrentTimestamp() / USECS_PER_DAY);
@@ -601,22 +561,8 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	arg_datum(&args, PointerGetDatum(context.naf_id), !context.active || context.naf_id == NULL);
 	arg_datum(&args, Int32GetDatum(today), false);
 
-	/*
-	 * The codes are found by their index whatever the planner knows of the
-	 * table or the caller's session sets.  Planned while the table was small
-	 * (a new table, before autovacuum's first ANALYZE, or with autovacuum
-	 * off), the lookups would keep a sequential scan as it grows: 400 us a
-	 * refusal at 6 000 codes, measured; a session with enable_indexscan off,
-	 * or random_page_cost raised past the cost that enable_seqscan = off
-	 * adds, would scan every code, and leave that plan to the backend's
-	 * later sessions.  One generic plan serves every refusal, as the index
-	 * answers any values alike.  An error unwinds these with the
-	 * (sub)transaction.
-	 */
-	nest = pin_lookup_planner();
 	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) == 1)
 	{
-		AtEOXact_GUC(true, nest);
 		result_int8(1, &subject);
 		result_timestamptz(2, refused_at);
 		return subject;
@@ -639,7 +585,6 @@ audit_record_refusal(const RefusalRecord *r, TimestampTz *refused_at)
 	if (store_run(&record, &args, SPI_OK_INSERT_RETURNING) != 1 &&
 		store_run(&new_subject, &args, SPI_OK_INSERT_RETURNING) != 1)
 		elog(ERROR, "mtcbind: no code in mtcbind.refusal_subject for this refusal");
-	AtEOXact_GUC(true, nest);
 	result_int8(1, &subject);
 	result_timestamptz(2, refused_at);
 	return subject;

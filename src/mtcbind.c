@@ -6,6 +6,7 @@
 
 #include "fmgr.h"
 
+#include "planner.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -19,4 +20,5 @@ _PG_init(void)
 {
 	mtcbind_define_settings();
 	stats_init();
+	planner_init();
 }

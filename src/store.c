@@ -17,6 +17,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/plancache.h"
 #include "utils/snapmgr.h"
 
 #include "audit.h"
@@ -29,6 +30,9 @@
 
 
 /* ---------- machinery ---------- */
+
+/* Every statement prepared in this backend, newest first. */
+static StoreStatement *prepared_statements = NULL;
 
 /* The type OID of a declared parameter type. */
 static Oid
@@ -78,6 +82,7 @@ store_prepare(StoreStatement *st)
 	const ExtCatalog *cat = ext_catalog();
 	Oid			argtypes[STORE_MAX_ARGS];
 	SPIPlanPtr	plan;
+	List	   *sources;
 
 	if (st->plan != NULL && st->generation == cat->generation)
 		return;
@@ -85,6 +90,7 @@ store_prepare(StoreStatement *st)
 	{
 		SPI_freeplan(st->plan);
 		st->plan = NULL;
+		st->plan_text = NULL;
 	}
 	Assert(st->nargs <= STORE_MAX_ARGS);
 	for (int i = 0; i < st->nargs; i++)
@@ -95,8 +101,28 @@ store_prepare(StoreStatement *st)
 			 SPI_result_code_string(SPI_result));
 	if (SPI_keepplan(plan) != 0)
 		elog(ERROR, "mtcbind: could not keep prepared statement");
+	sources = SPI_plan_get_plan_sources(plan);
+	if (list_length(sources) != 1)
+		elog(ERROR, "mtcbind: a prepared statement must be one statement");
 	st->plan = plan;
+	st->plan_text = ((CachedPlanSource *) linitial(sources))->query_string;
 	st->generation = cat->generation;
+	if (!st->listed)
+	{
+		st->next_listed = prepared_statements;
+		prepared_statements = st;
+		st->listed = true;
+	}
+}
+
+/* See store.h.  A backend prepares a few dozen statements at most. */
+bool
+store_owns_query(const char *query_string)
+{
+	for (const StoreStatement *st = prepared_statements; st != NULL; st = st->next_listed)
+		if (st->plan_text == query_string)
+			return true;
+	return false;
 }
 
 /* Runs st with args, under snapshot (NULL: the usual one). */

@@ -40,7 +40,16 @@ typedef struct StoreStatement
 	StoreType	types[STORE_MAX_ARGS];
 	SPIPlanPtr	plan;
 	uint64		generation;		/* ext_catalog() generation of the plan */
+	const char *plan_text;		/* the plan's own copy of sql (planner.c) */
+	bool		listed;			/* in store.c's list of prepared statements */
+	struct StoreStatement *next_listed;
 } StoreStatement;
+
+/*
+ * Whether query_string is the text of one of the statements prepared in
+ * this backend, as their plans hand it to the planner (planner.c).
+ */
+extern bool store_owns_query(const char *query_string);
 
 /* Parameter values, appended in the order of $1, $2, ... */
 typedef struct StoreArgs
