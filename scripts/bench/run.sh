@@ -15,7 +15,8 @@
 # /tmp/mtcbind-bench-<date>), BENCH_RUNS, BENCH_SECONDS, BENCH_CLIENTS,
 # BENCH_PAIRS, BENCH_SCALE_CLIENTS, BENCH_SAMPLING (share of transactions
 # whose latency is logged), BENCH_PHASES (subset of "matrix scale events
-# memory provision"), BENCH_TCP=1 (connect over TCP instead of a socket).
+# memory provision"), BENCH_TCP=1 (connect over TCP instead of a socket),
+# BENCH_SHARED_BUFFERS (default 1GB).
 # Needs PostgreSQL 15 with pgbench and mtcbind installed (scripts/setup.sh).
 set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -43,7 +44,9 @@ PHASES=${BENCH_PHASES:-"matrix scale events memory provision"}
 NCPU=$(nproc)
 
 # The server's settings, fixed for every run and printed at the start.
-SETTINGS=(shared_buffers=1GB max_connections=40 fsync=on synchronous_commit=on full_page_writes=on
+# BENCH_SHARED_BUFFERS (default 1GB) sizes the buffer cache, e.g. to hold
+# 10 000 000 bindings (3.5 GB) as a server of that size would be set up.
+SETTINGS=(shared_buffers=${BENCH_SHARED_BUFFERS:-1GB} max_connections=40 fsync=on synchronous_commit=on full_page_writes=on
           wal_level=replica max_wal_size=8GB min_wal_size=1GB checkpoint_timeout=30min
           jit=off autovacuum=on log_checkpoints=on shared_preload_libraries=mtcbind)
 
