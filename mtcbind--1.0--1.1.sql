@@ -786,3 +786,44 @@ $purge$;
 -- SECURITY DEFINER function it could only see the extension's owner.
 ------------------------------------------------------------------------------
 ALTER FUNCTION mtcbind.drop_guard() SECURITY INVOKER;
+
+------------------------------------------------------------------------------
+-- The PL/pgSQL functions that roles other than a superuser run: status()
+-- (mtcbind_auditor, a monitoring scrape), maintain_event_log
+-- (mtcbind_admin), the reason guard (anyone's CREATE or ALTER FUNCTION),
+-- and purge_events with them.  PostgreSQL keeps their statements' plans for
+-- the server connection, as it keeps the C functions' (which
+-- src/planner.c plans with fixed settings), and makes them again with the
+-- settings of the session calling then: a caller that set jit_above_cost
+-- to 0, or turned index scans off, even with SET LOCAL, left status() at
+-- 200 ms a call for every later caller on that connection (under a pooler,
+-- every scrape), measured.  They run with PostgreSQL's defaults for what
+-- decides a plan, and without JIT.  What also decides how a statement runs
+-- (work_mem) stays the server's.  The list is a constant.
+------------------------------------------------------------------------------
+DO $planner_settings$
+DECLARE
+    fn text;
+BEGIN
+    FOREACH fn IN ARRAY ARRAY['mtcbind.status()',
+                              'mtcbind.maintain_event_log(integer)',
+                              'mtcbind.purge_events(interval, text, text[])',
+                              'mtcbind.reason_guard()']
+    LOOP
+        EXECUTE 'ALTER FUNCTION ' || fn
+             || ' SET jit = off'
+             || ' SET enable_seqscan = on SET enable_indexscan = on SET enable_indexonlyscan = on'
+             || ' SET enable_bitmapscan = on SET enable_tidscan = on SET enable_sort = on'
+             || ' SET enable_incremental_sort = on SET enable_hashagg = on SET enable_material = on'
+             || ' SET enable_memoize = on SET enable_nestloop = on SET enable_mergejoin = on'
+             || ' SET enable_hashjoin = on SET enable_async_append = on'
+             || ' SET enable_partition_pruning = on SET enable_partitionwise_join = off'
+             || ' SET enable_partitionwise_aggregate = off'
+             || ' SET seq_page_cost = 1 SET random_page_cost = 4 SET cpu_tuple_cost = 0.01'
+             || ' SET cpu_index_tuple_cost = 0.005 SET cpu_operator_cost = 0.0025'
+             || ' SET effective_cache_size = ''4GB'' SET constraint_exclusion = partition'
+             || ' SET cursor_tuple_fraction = 0.1 SET from_collapse_limit = 8'
+             || ' SET join_collapse_limit = 8 SET geqo_threshold = 12';
+    END LOOP;
+END
+$planner_settings$;

@@ -322,8 +322,13 @@ SELECT regexp_replace(pg_temp.try($$SELECT mtcbind.rebind('8944200000000000025',
 RESET ROLE;
 
 -- Every function that writes is SECURITY DEFINER with a pinned search_path;
--- none of them is executable by PUBLIC.
-SELECT p.proname, p.prosecdef, p.proconfig,
+-- none of them is executable by PUBLIC.  (The planner settings some carry
+-- are counted, not listed; security.sql checks which functions have them.)
+SELECT p.proname, p.prosecdef,
+       array(SELECT c FROM unnest(p.proconfig) AS c
+              WHERE c !~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold)=') AS proconfig,
+       (SELECT count(*) FROM unnest(p.proconfig) AS c
+         WHERE c ~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold)=') AS planner_settings,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
   FROM pg_proc p
  WHERE p.pronamespace = 'mtcbind'::regnamespace

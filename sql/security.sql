@@ -229,6 +229,20 @@ SELECT pg_temp.planner_req('planner-1', '89441000000000003012') AS next_session;
 SELECT sum(seq_scan) - :scans0 AS sequential_scans
   FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind';
 COMMIT;
+-- ... and the PL/pgSQL functions that roles other than a superuser run, or
+-- that fire for anyone, keep their plans for the connection too: they run
+-- with fixed planner settings, JIT off among them (no function listed).
+SELECT p.oid::regprocedure AS function_without_fixed_planner_settings
+  FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+ WHERE p.pronamespace = 'mtcbind'::regnamespace AND l.lanname = 'plpgsql'
+   AND (p.proacl IS NULL
+        OR p.prorettype = 'event_trigger'::regtype
+        OR EXISTS (SELECT FROM aclexplode(p.proacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+                    WHERE a.grantee = 0 OR NOT r.rolsuper))
+   AND NOT coalesce('jit=off' = ANY (p.proconfig), false)
+ ORDER BY 1;
+SELECT count(*) AS functions_with_fixed_planner_settings
+  FROM pg_proc WHERE pronamespace = 'mtcbind'::regnamespace AND 'jit=off' = ANY (proconfig);
 DROP ROLE regress_planner_naf;
 
 \c :regress_db

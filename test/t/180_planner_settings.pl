@@ -100,5 +100,30 @@ SKIP:
         'after RESET ALL, nothing of a request is compiled in that backend');
 }
 
+# The PL/pgSQL functions others than a superuser call keep their plans for
+# the connection as well: an auditor's connection with the same settings,
+# plans made anew, status() three times, then its settings back and
+# status() three times more.  Nothing inside status() is compiled, while
+# the auditor's own statements were, as long as its settings said so.
+$node->safe_psql('naf', q{
+    CREATE ROLE auditor_login LOGIN IN ROLE mtcbind_auditor;
+    SELECT pg_stat_statements_reset();
+});
+my $status = "SELECT bindings >= 0 FROM mtcbind.status();\n";
+($rc, $out, $err) = $node->psql('naf', "DISCARD PLANS;\n" . ($status x 3) . "RESET ALL;\n" . ($status x 3),
+    connstr => $node->connstr('naf') . ' user=auditor_login options=\''
+      . '-c jit_above_cost=0 -c jit_inline_above_cost=0 -c jit_optimize_above_cost=0 '
+      . '-c enable_indexscan=off -c enable_bitmapscan=off\'');
+is($rc, 0, 'the auditor called status()');
+like($out, qr/\A(t\n){5}t\z/, 'status() answered six times');
+SKIP:
+{
+    skip 'JIT is not available on this server', 2 unless $client_compiled > 0;
+    cmp_ok($node->safe_psql('naf', q{SELECT coalesce(sum(jit_functions), 0) FROM pg_stat_statements WHERE toplevel}),
+        '>', 0, "the auditor's own statements were compiled");
+    is($node->safe_psql('naf', q{SELECT coalesce(sum(jit_functions), 0) FROM pg_stat_statements WHERE NOT toplevel}), 0,
+        'nothing inside status() was compiled');
+}
+
 $node->stop;
 done_testing();
