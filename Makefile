@@ -41,9 +41,10 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(PGXS),)
 include $(PGXS)
 
-# PGXS does not track headers: a change to one rebuilds every object (a
-# struct that grew, compiled into some objects only, corrupts memory).
-$(OBJS): $(wildcard src/*.h)
+# PGXS does not track headers: a change to one rebuilds every object and
+# its JIT bitcode (a struct that grew, compiled into some objects only,
+# corrupts memory).
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h)
 
 # The fleet simulator (docs/simulator.md), built with the extension.
 all: sim/mtcbind-sim

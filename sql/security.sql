@@ -203,6 +203,8 @@ LANGUAGE sql AS $$
            'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
            now() + interval '1 day', term, card::mtcbind.iccid, imsi => imsi::mtcbind.imsi) r
 $$;
+-- (a first request reads the policy, a whole small table, once per session)
+SELECT pg_temp.planner_req('planner-1', '89441000000000003012') AS warm;
 BEGIN;
 SELECT coalesce(sum(seq_scan), 0) AS scans0
   FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
@@ -229,6 +231,30 @@ SELECT pg_temp.planner_req('planner-1', '89441000000000003012') AS next_session;
 SELECT sum(seq_scan) - :scans0 AS sequential_scans
   FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind';
 COMMIT;
+-- ... nor the queries PostgreSQL plans on mtcbind's behalf and keeps for
+-- the connection as well: the check of the foreign key from
+-- transfer_authorization to binding, for each of eight authorisations an
+-- administrator gives with the same settings.
+CREATE ROLE regress_planner_admin;
+GRANT mtcbind_admin TO regress_planner_admin;
+BEGIN;
+SELECT coalesce(sum(seq_scan), 0) AS scans0
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
+SET LOCAL ROLE regress_planner_admin;
+SET LOCAL enable_indexscan = off;
+SET LOCAL enable_bitmapscan = off;
+SET LOCAL enable_indexonlyscan = off;
+SET LOCAL random_page_cost = 1e12;
+SET LOCAL cpu_index_tuple_cost = 1e12;
+DISCARD PLANS;
+SELECT count(mtcbind.authorize_transfer('89441000000000003020', 'planner-new-' || n, reason => 'regress'))
+    AS authorisations
+  FROM generate_series(1, 8) AS n;
+RESET ROLE;
+SELECT sum(seq_scan) - :scans0 AS sequential_scans
+  FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind';
+COMMIT;
+DROP ROLE regress_planner_admin;
 -- ... and the PL/pgSQL functions that roles other than a superuser run, or
 -- that fire for anyone, keep their plans for the connection too: they run
 -- with fixed planner settings, JIT off among them (no function listed).

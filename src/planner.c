@@ -4,9 +4,10 @@
  *		default planner settings, whatever the session running them has set.
  *
  * Their plans are kept for the life of the backend, and PostgreSQL plans a
- * kept statement again (while it still tries custom plans, and after any
- * invalidation: an ANALYZE, a new index, DISCARD PLANS) with the settings of
- * the session that runs it at that moment.  Every role may set the
+ * kept statement again (after any invalidation: an ANALYZE, a new index,
+ * DISCARD PLANS; on every call of a session with plan_cache_mode =
+ * force_custom_plan) with the settings of the session that runs it at that
+ * moment.  Every role may set the
  * planner's settings, a NAF included.  One that turned index scans off or
  * set jit_above_cost = 0, even with SET LOCAL, left plans that scanned
  * mtcbind.binding or compiled themselves on every execution for every
@@ -14,9 +15,10 @@
  * NAF: a logged key went from 0.6 ms to 110 ms, measured.
  *
  * A planner hook therefore sets the settings below, in a GUC nest level of
- * its own, while one of those statements is planned, and only then;
- * every other query is planned as its session asks.  Planning a kept
- * statement is rare, so a request pays nothing for this.
+ * its own, while one of those statements is planned, or a query planned
+ * while one of them runs, and only then; every other query is planned as
+ * its session asks.  Planning a kept statement is rare (store.c asks for
+ * one generic plan), so a request pays nothing for this.
  */
 #include "postgres.h"
 
@@ -35,7 +37,7 @@
  * Parallel plans are not listed: SPI does not ask for them.
  */
 static const char *const fixed_planner_settings[][2] = {
-	{"enable_seqscan", "off"},
+	{"enable_seqscan", "off"},	/* first: "on" for queries not mtcbind's own */
 	{"enable_indexscan", "on"},
 	{"enable_indexonlyscan", "on"},
 	{"enable_bitmapscan", "on"},
@@ -76,17 +78,23 @@ mtcbind_planner(Query *parse, const char *query_string, int cursorOptions,
 {
 	PlannedStmt *result;
 	int			nest = -1;
+	bool		own;
 
 	/*
 	 * A kept plan is planned with its source's own copy of the text, which
 	 * store.c knows by address; no other query can share that address.
+	 * Queries planned while one of those statements runs are PostgreSQL's
+	 * own on its behalf (the check of a foreign key, the cascade of a
+	 * delete: their plans are kept for the connection too) or a trigger's
+	 * on mtcbind's tables: the same settings, sequential scans allowed.
 	 */
-	if (query_string != NULL && store_owns_query(query_string))
+	own = query_string != NULL && store_owns_query(query_string);
+	if (own || store_statement_running())
 	{
 		nest = NewGUCNestLevel();
 		for (int i = 0; i < lengthof(fixed_planner_settings); i++)
 			(void) set_config_option(fixed_planner_settings[i][0],
-									 fixed_planner_settings[i][1],
+									 (i == 0 && !own) ? "on" : fixed_planner_settings[i][1],
 									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 									 true, ERROR, false);
 	}

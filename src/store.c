@@ -34,6 +34,9 @@
 /* Every statement prepared in this backend, newest first. */
 static StoreStatement *prepared_statements = NULL;
 
+/* How many of them are running now (nested through triggers), for planner.c. */
+static int	running_statements = 0;
+
 /* The type OID of a declared parameter type. */
 static Oid
 store_type_oid(StoreType type, const ExtCatalog *cat)
@@ -95,7 +98,12 @@ store_prepare(StoreStatement *st)
 	Assert(st->nargs <= STORE_MAX_ARGS);
 	for (int i = 0; i < st->nargs; i++)
 		argtypes[i] = store_type_oid(st->types[i], cat);
-	plan = SPI_prepare(st->sql, st->nargs, argtypes);
+	/*
+	 * One generic plan from the first execution on: the statements find rows
+	 * by a key, for which PostgreSQL's five custom plans ended in the generic
+	 * plan anyway, and each planning costs the fixed settings (planner.c).
+	 */
+	plan = SPI_prepare_cursor(st->sql, st->nargs, argtypes, CURSOR_OPT_GENERIC_PLAN);
 	if (plan == NULL)
 		elog(ERROR, "mtcbind: could not prepare statement: %s",
 			 SPI_result_code_string(SPI_result));
@@ -115,6 +123,13 @@ store_prepare(StoreStatement *st)
 	}
 }
 
+/* See store.h. */
+bool
+store_statement_running(void)
+{
+	return running_statements > 0;
+}
+
 /* See store.h.  A backend prepares a few dozen statements at most. */
 bool
 store_owns_query(const char *query_string)
@@ -130,17 +145,26 @@ static uint64
 store_execute(StoreStatement *st, StoreArgs *args, int expected_rc,
 			  Snapshot snapshot)
 {
-	int			rc;
+	volatile int rc = 0;
 
 	if (args->n != st->nargs)
 		elog(ERROR, "mtcbind: statement takes %d parameters, %d given",
 			 st->nargs, args->n);
 	store_prepare(st);
-	if (snapshot == NULL)
-		rc = SPI_execute_plan(st->plan, args->values, args->nulls, false, 0);
-	else
-		rc = SPI_execute_snapshot(st->plan, args->values, args->nulls,
-								  snapshot, InvalidSnapshot, false, false, 0);
+	running_statements++;
+	PG_TRY();
+	{
+		if (snapshot == NULL)
+			rc = SPI_execute_plan(st->plan, args->values, args->nulls, false, 0);
+		else
+			rc = SPI_execute_snapshot(st->plan, args->values, args->nulls,
+									  snapshot, InvalidSnapshot, false, false, 0);
+	}
+	PG_FINALLY();
+	{
+		running_statements--;
+	}
+	PG_END_TRY();
 	if (rc != expected_rc)
 		elog(ERROR, "mtcbind: statement failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;

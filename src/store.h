@@ -51,6 +51,12 @@ typedef struct StoreStatement
  */
 extern bool store_owns_query(const char *query_string);
 
+/*
+ * Whether one of those statements is running: what is planned meanwhile is
+ * theirs too (a foreign key's check, a trigger's query; planner.c).
+ */
+extern bool store_statement_running(void);
+
 /* Parameter values, appended in the order of $1, $2, ... */
 typedef struct StoreArgs
 {
