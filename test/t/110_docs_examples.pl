@@ -35,6 +35,9 @@ for my $path (@files)
 
     my $node = PostgreSQL::Test::Cluster->new('docs' . ++$nodes);
     $node->init;
+    # as docs/security.md asks for its pg_stat_statements query
+    $node->append_conf('postgresql.conf',
+        "shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n");
     $node->start;
     $node->safe_psql('postgres', 'CREATE DATABASE naf');
     my $creates = grep { $_->[1] =~ /CREATE EXTENSION mtcbind/ } @runnable;
