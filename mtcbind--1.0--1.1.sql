@@ -798,8 +798,10 @@ ALTER FUNCTION mtcbind.drop_guard() SECURITY INVOKER;
 -- to 0, or turned index scans off, even with SET LOCAL, left status() at
 -- 200 ms a call for every later caller on that connection (under a pooler,
 -- every scrape), measured.  They run with PostgreSQL's defaults for what
--- decides a plan, and without JIT.  What also decides how a statement runs
--- (work_mem) stays the server's.  The list is a constant.
+-- decides a plan, without JIT and without parallel plans (PL/pgSQL asks for
+-- them; a session's zero parallel costs would stay in the plans).  What also
+-- decides how a statement runs (work_mem) stays the server's.  The list is
+-- a constant.
 ------------------------------------------------------------------------------
 DO $planner_settings$
 DECLARE
@@ -823,7 +825,8 @@ BEGIN
              || ' SET cpu_index_tuple_cost = 0.005 SET cpu_operator_cost = 0.0025'
              || ' SET effective_cache_size = ''4GB'' SET constraint_exclusion = partition'
              || ' SET cursor_tuple_fraction = 0.1 SET from_collapse_limit = 8'
-             || ' SET join_collapse_limit = 8 SET geqo_threshold = 12';
+             || ' SET join_collapse_limit = 8 SET geqo_threshold = 12'
+             || ' SET max_parallel_workers_per_gather = 0';
     END LOOP;
 END
 $planner_settings$;

@@ -326,9 +326,9 @@ RESET ROLE;
 -- are counted, not listed; security.sql checks which functions have them.)
 SELECT p.proname, p.prosecdef,
        array(SELECT c FROM unnest(p.proconfig) AS c
-              WHERE c !~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold)=') AS proconfig,
+              WHERE c !~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold|max_parallel_workers_per_gather)=') AS proconfig,
        (SELECT count(*) FROM unnest(p.proconfig) AS c
-         WHERE c ~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold)=') AS planner_settings,
+         WHERE c ~ '^(jit|enable_[a-z_]+|[a-z_]+_cost|effective_cache_size|constraint_exclusion|cursor_tuple_fraction|[a-z]+_collapse_limit|geqo_threshold|max_parallel_workers_per_gather)=') AS planner_settings,
        has_function_privilege('public', p.oid, 'EXECUTE') AS public_exec
   FROM pg_proc p
  WHERE p.pronamespace = 'mtcbind'::regnamespace
