@@ -203,17 +203,20 @@ LANGUAGE sql AS $$
            'b@bsf.example.org', '\x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f',
            now() + interval '1 day', term, card::mtcbind.iccid, imsi => imsi::mtcbind.imsi) r
 $$;
+-- Every scan but a sequential one made dear, until the transaction ends.
+CREATE FUNCTION pg_temp.hostile_planner() RETURNS void
+LANGUAGE sql AS $$
+    SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true),
+           set_config('enable_indexonlyscan', 'off', true), set_config('random_page_cost', '1e12', true),
+           set_config('cpu_index_tuple_cost', '1e12', true)
+$$;
 -- (a first request reads the policy, a whole small table, once per session)
 SELECT pg_temp.planner_req('planner-1', '89441000000000003012') AS warm;
 BEGIN;
 SELECT coalesce(sum(seq_scan), 0) AS scans0
   FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
+SELECT pg_temp.hostile_planner();
 SET LOCAL ROLE regress_planner_naf;
-SET LOCAL enable_indexscan = off;
-SET LOCAL enable_bitmapscan = off;
-SET LOCAL enable_indexonlyscan = off;
-SET LOCAL random_page_cost = 1e12;
-SET LOCAL cpu_index_tuple_cost = 1e12;
 DISCARD PLANS;
 SELECT n, pg_temp.planner_req('planner-1', '89441000000000003012') FROM generate_series(1, 8) AS n;
 SELECT pg_temp.planner_req('planner-2', '89441000000000003020') AS first_use;
@@ -240,12 +243,8 @@ GRANT mtcbind_admin TO regress_planner_admin;
 BEGIN;
 SELECT coalesce(sum(seq_scan), 0) AS scans0
   FROM pg_stat_xact_user_tables WHERE schemaname = 'mtcbind' \gset
+SELECT pg_temp.hostile_planner();
 SET LOCAL ROLE regress_planner_admin;
-SET LOCAL enable_indexscan = off;
-SET LOCAL enable_bitmapscan = off;
-SET LOCAL enable_indexonlyscan = off;
-SET LOCAL random_page_cost = 1e12;
-SET LOCAL cpu_index_tuple_cost = 1e12;
 DISCARD PLANS;
 SELECT count(mtcbind.authorize_transfer('89441000000000003020', 'planner-new-' || n, reason => 'regress'))
     AS authorisations
