@@ -801,7 +801,8 @@ ALTER FUNCTION mtcbind.drop_guard() SECURITY INVOKER;
 -- decides a plan, without JIT and without parallel plans (PL/pgSQL asks for
 -- them; a session's zero parallel costs would stay in the plans).  What also
 -- decides how a statement runs (work_mem) stays the server's.  The list is
--- a constant.
+-- a constant: fixed_planner_settings of src/planner.c, enable_seqscan on,
+-- without work_mem and hash_mem_multiplier; keep the two in step.
 ------------------------------------------------------------------------------
 DO $planner_settings$
 DECLARE

@@ -7,12 +7,12 @@
  * kept statement again (after any invalidation: an ANALYZE, a new index,
  * DISCARD PLANS; on every call of a session with plan_cache_mode =
  * force_custom_plan) with the settings of the session that runs it at that
- * moment.  Every role may set the
- * planner's settings, a NAF included.  One that turned index scans off or
- * set jit_above_cost = 0, even with SET LOCAL, left plans that scanned
- * mtcbind.binding or compiled themselves on every execution for every
- * later user of the backend, which under a connection pooler is every
- * NAF: a logged key went from 0.6 ms to 110 ms, measured.
+ * moment.  Every role may set the planner's settings, a NAF included.  One
+ * that turned index scans off or set jit_above_cost = 0, even with SET
+ * LOCAL, left plans that scanned mtcbind.binding or compiled themselves on
+ * every execution for every later user of the backend, which under a
+ * connection pooler is every NAF: a logged key went from 0.6 ms to 110 ms,
+ * measured.
  *
  * A planner hook therefore sets the settings below, in a GUC nest level of
  * its own, while one of those statements is planned, or a query planned
@@ -34,7 +34,11 @@
  * statements find rows by a key; planned while a table was empty and kept
  * while it grew, or with stale statistics, a lookup would otherwise scan),
  * and no JIT (each statement costs microseconds; compiling it, milliseconds).
- * Parallel plans are not listed: SPI does not ask for them.
+ * No parallel plan either: mtcbind's statements never ask for one, but a
+ * PL/pgSQL trigger's queries, planned while they run, do.  The PL/pgSQL
+ * functions of mtcbind--1.0--1.1.sql carry the same list as SET clauses
+ * (without work_mem and hash_mem_multiplier, which there would also govern
+ * execution).
  */
 static const char *const fixed_planner_settings[][2] = {
 	{"enable_seqscan", "off"},	/* first: "on" for queries not mtcbind's own */
@@ -68,6 +72,7 @@ static const char *const fixed_planner_settings[][2] = {
 	{"join_collapse_limit", "8"},
 	{"geqo_threshold", "12"},
 	{"jit", "off"},
+	{"max_parallel_workers_per_gather", "0"},
 };
 
 static planner_hook_type prev_planner_hook = NULL;
