@@ -137,6 +137,59 @@ SELECT rolsuper AS loader_is_superuser FROM pg_roles WHERE rolname = 'regress_lo
 -- its view would run its owner's functions as superuser
 SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('regress_loader_s.v', 'report')$$) AS superuser_reads_admins_view;
 
+-- Rule: owning the source is not owning its column types.  The read casts
+-- each column to text, and a cast from a type runs its owner's code: a
+-- vendor's enum with a cast of its own, copied by CREATE TABLE AS into the
+-- loader's own table, is refused for a superuser and an administrator alike,
+-- and the cast never runs (it would record its caller and try to make its
+-- owner a superuser).  A domain made in the database is refused too (its
+-- cast is its base type's, which a domain's owner may have made); built-in
+-- types and mtcbind's own are read.
+CREATE ROLE regress_vendor LOGIN;
+CREATE SCHEMA regress_vendor_s AUTHORIZATION regress_vendor;
+SET ROLE regress_vendor;
+CREATE TABLE regress_vendor_s.calls (who text);
+GRANT INSERT, SELECT ON regress_vendor_s.calls TO PUBLIC;
+CREATE TYPE regress_vendor_s.label AS ENUM ('89441000000000000190');
+CREATE FUNCTION regress_vendor_s.label_text(regress_vendor_s.label) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO regress_vendor_s.calls VALUES (current_user);
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        EXECUTE 'ALTER ROLE regress_vendor SUPERUSER';
+    END IF;
+    RETURN $1::name::text;
+END $$;
+CREATE CAST (regress_vendor_s.label AS text) WITH FUNCTION regress_vendor_s.label_text(regress_vendor_s.label);
+CREATE TABLE regress_vendor_s.batch (terminal_id text, iccid regress_vendor_s.label);
+INSERT INTO regress_vendor_s.batch VALUES ('meter-77', '89441000000000000190');
+GRANT USAGE ON SCHEMA regress_vendor_s TO PUBLIC;
+GRANT SELECT ON regress_vendor_s.batch TO PUBLIC;
+CREATE DOMAIN regress_vendor_s.label_text AS text;
+GRANT USAGE ON DOMAIN regress_vendor_s.label_text TO PUBLIC;
+RESET ROLE;
+CREATE TEMP TABLE vendor_copy AS SELECT * FROM regress_vendor_s.batch;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_copy')$$) AS superuser_reads_vendor_type;
+SET ROLE regress_loader;
+CREATE TEMP TABLE vendor_copy_admin AS SELECT * FROM regress_vendor_s.batch;
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_copy_admin', 'report')$$) AS admin_reads_vendor_type;
+CREATE TEMP TABLE vendor_domain (line int, terminal_id regress_vendor_s.label_text, iccid text);
+INSERT INTO vendor_domain VALUES (1, 'meter-78', '89441000000000000208');
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('vendor_domain')$$) AS admin_reads_vendor_domain;
+CREATE TEMP TABLE typed_file (line bigint, terminal_id varchar(40), iccid mtcbind.iccid, imei numeric, note name);
+INSERT INTO typed_file VALUES (1, 'meter-79', '89441000000000000208', 352099001761481, 'typed');
+SELECT line, sqlstate, problem FROM mtcbind.provision('typed_file', 'skip');
+RESET ROLE;
+SELECT count(*) AS vendor_cast_calls FROM regress_vendor_s.calls;
+SELECT rolsuper AS vendor_is_superuser FROM pg_roles WHERE rolname = 'regress_vendor';
+SELECT terminal_id, imei::text FROM mtcbind.binding WHERE terminal_id IN ('meter-77', 'meter-78', 'meter-79') ORDER BY 1;
+
+-- Rule: a source that numbers its lines numbers all of them; a NULL line
+-- would be given its position, which may be another line's number.
+CREATE TEMP TABLE unnumbered (line int, terminal_id text, iccid text);
+INSERT INTO unnumbered VALUES (NULL, 'meter-96', '89441000000000000216'), (1, 'meter-97', '89441000000000000224');
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('unnumbered', 'report')$$) AS null_line;
+SELECT count(*) AS bound_from_unnumbered FROM mtcbind.binding WHERE terminal_id IN ('meter-96', 'meter-97');
+
 -- Rule: repeated line numbers (and a blocked card among them) are reported
 -- line by line; every row is bound or reported, none is lost.
 CREATE TEMP TABLE repeated (line int, terminal_id text, iccid text);
@@ -282,4 +335,5 @@ DROP TABLE order_file;
 
 \c :regress_db
 DROP DATABASE :"test_db";
-DROP ROLE regress_loader, regress_naf_only;
+DROP OWNED BY regress_vendor;
+DROP ROLE regress_loader, regress_naf_only, regress_vendor;

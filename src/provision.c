@@ -19,6 +19,7 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -331,6 +332,34 @@ check_source_owner(Oid source, Relation rel)
 }
 
 /*
+ * Refuses a column whose type is neither built in nor one of mtcbind's
+ * identifier types.  The read casts every column (to text, line to int8),
+ * and a cast from a type runs code its owner chose: owning the relation
+ * does not make its column types the caller's (CREATE TABLE AS copies
+ * another role's enum, with that role's cast to text).  Types made by
+ * initdb are below FirstNormalObjectId, and only a superuser can add a
+ * cast from them; a domain's cast is its base type's, so domains made
+ * later are refused too.
+ */
+static void
+check_source_column_type(Relation rel, Form_pg_attribute att)
+{
+	const ExtCatalog *cat = ext_catalog();
+	Oid			type = att->atttypid;
+
+	if (type < FirstNormalObjectId || type == cat->iccid_type || type == cat->imei_type ||
+		type == cat->imeisv_type || type == cat->imsi_type)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("column \"%s\" of source %s has type %s, which provision does not read",
+					NameStr(att->attname), RelationGetRelationName(rel),
+					format_type_be(type)),
+			 errdetail("Columns are read as text, and the cast from a type made in the database (an enum, a domain, another extension's type) runs code of that type's owner with your rights; only built-in types and mtcbind's identifier types are read."),
+			 errhint("Load the vendor's file with COPY into a table of text columns: a cast of that column to text would run the same code.")));
+}
+
+/*
  * The query that reads the source: its columns by name (absent optional
  * ones as NULL), in line order.  Only names from the catalog go into it.
  */
@@ -345,9 +374,9 @@ source_query(Oid source, char **physical_order)
 	StringInfoData sql;
 
 	/*
-	 * The source's own code (a view's functions, row security policies,
-	 * casts of its column types) runs in the read, with the caller's
-	 * rights: it must be the caller's own code.  Strictly the caller's:
+	 * The source's own code (a view's functions, row security policies)
+	 * runs in the read, with the caller's rights: it must be the caller's
+	 * own code (and casts of its column types: check_source_column_type).  Strictly the caller's:
 	 * neither a superuser's rights nor membership in the owner's role
 	 * count, or a superuser loading an administrator's view would run that
 	 * administrator's functions as superuser.  Checked before the lock (no
@@ -371,7 +400,10 @@ source_query(Oid source, char **physical_order)
 			continue;
 		for (int c = 0; c < NCOLUMNS; c++)
 			if (strcmp(NameStr(att->attname), column_names[c]) == 0)
+			{
+				check_source_column_type(rel, att);
 				present[c] = true;
+			}
 	}
 	for (int c = COL_TERMINAL_ID; c <= COL_ICCID; c++)
 		if (!present[c])
@@ -494,6 +526,16 @@ read_source(Oid source, Candidates *cand, Report *report, MemoryContext cxt)
 				v[c] = isnull ? NULL : TextDatumGetCString(d);
 			}
 			position++;
+			/*
+			 * A source that numbers its lines numbers all of them: a number
+			 * made up for one (its position) could be another line's.
+			 */
+			if (line_null && physical_order == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("source has a row whose line is NULL"),
+						 errdetail("When the source has a column \"line\", every row needs a line number: the report names lines by it. Nothing was bound."),
+						 errhint("Number the rows (e.g. UPDATE ... SET line = ... WHERE line IS NULL), or drop the column to number lines by physical order.")));
 			line = line_null ? position : DatumGetInt64(line_value);
 			check_line(v, line, cand, report, cxt);
 			for (int c = 0; c < NCOLUMNS; c++)
