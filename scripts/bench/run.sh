@@ -288,8 +288,10 @@ check_writes() {
     pw=$(writes_of "$db" "${SCRIPT[$path]}" "${OPTS[$path]}" "$PAIRS")
     fw=$(writes_of "$db" "${SCRIPT[$floor]}" "${OPTS[$floor]}" "$PAIRS")
     local ps fs
-    ps=$(awk 'NF { print $1, $2, $3, $5 }' <<<"$pw" | sed -E 's/^floor_//; s/_(p[0-9]{8}|default) / /' | sort | tr '\n' ';')
-    fs=$(awk 'NF { print $1, $2, $3, $5 }' <<<"$fw" | sed -E 's/^floor_//; s/_(p[0-9]{8}|default) / /' | sort | tr '\n' ';')
+    # inserted, updated, of which HOT, deleted: a floor whose updates are not
+    # HOT (or are when the path's are not) pays other index work
+    ps=$(awk 'NF { print $1, $2, $3, $4, $5 }' <<<"$pw" | sed -E 's/^floor_//; s/_(p[0-9]{8}|default) / /' | sort | tr '\n' ';')
+    fs=$(awk 'NF { print $1, $2, $3, $4, $5 }' <<<"$fw" | sed -E 's/^floor_//; s/_(p[0-9]{8}|default) / /' | sort | tr '\n' ';')
     local pdesc fdesc
     pdesc=$(awk 'NF { printf "%s%s: %s ins, %s upd (%s HOT)", (NR > 1 ? "; " : ""), $1, $2, $3, $4 }' <<<"$pw")
     fdesc=$(awk 'NF { printf "%s%s: %s ins, %s upd (%s HOT)", (NR > 1 ? "; " : ""), $1, $2, $3, $4 }' <<<"$fw")

@@ -141,7 +141,9 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- A plain copy of table src named public.<name>: LIKE ... INCLUDING ALL
--- (columns, defaults, CHECK constraints, indexes; never triggers), its rows
+-- (columns, defaults, CHECK constraints, indexes; never triggers), its
+-- storage parameters (LIKE copies none; the binding's fillfactor makes a
+-- re-key's update HOT, which the floor must match), its rows
 -- if with_rows, and a sequence of its own for every integer column whose
 -- default draws an id from mtcbind.
 CREATE FUNCTION public.floor_copy_table(src regclass, name text, with_rows boolean) RETURNS void
@@ -149,8 +151,13 @@ LANGUAGE plpgsql AS $$
 DECLARE
     c record;
     seq text;
+    options text;
 BEGIN
     EXECUTE format('CREATE TABLE public.%I (LIKE %s INCLUDING ALL)', name, src);
+    SELECT array_to_string(pc.reloptions, ', ') INTO options FROM pg_class pc WHERE pc.oid = src;
+    IF options IS NOT NULL THEN
+        EXECUTE format('ALTER TABLE public.%I SET (%s)', name, options);
+    END IF;
     IF with_rows THEN
         EXECUTE format('INSERT INTO public.%I SELECT * FROM %s', name, src);
     END IF;

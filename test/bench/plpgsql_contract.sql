@@ -74,6 +74,21 @@ ALTER TABLE alt.transfer_authorization
 
 CREATE TABLE alt.policy (LIKE mtcbind.policy INCLUDING ALL);
 
+-- LIKE copies no storage parameters: give each table mtcbind's (the
+-- binding's fillfactor makes a re-key's update HOT), before any row.
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT a.oid::regclass AS copy, m.reloptions
+               FROM pg_class a JOIN pg_class m ON m.relname = a.relname
+              WHERE a.relnamespace = 'alt'::regnamespace AND m.relnamespace = 'mtcbind'::regnamespace
+                AND a.relkind = 'r' AND m.reloptions IS NOT NULL LOOP
+        EXECUTE format('ALTER TABLE %s SET (%s)', t.copy, array_to_string(t.reloptions, ', '));
+    END LOOP;
+END
+$$;
+
 -- The event log: one day partition of mtcbind.binding_event, as a plain table.
 CREATE TABLE alt.binding_event
     (LIKE mtcbind.binding_event INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
