@@ -119,6 +119,8 @@ header() {
     if [ -f "$TOP/mtcbind.so" ]; then
         cmp -s "$TOP/mtcbind.so" "$(pg_config --pkglibdir)/mtcbind.so" && tree="$tree, installed mtcbind.so = tree's build" ||
             tree="$tree, installed mtcbind.so differs from the tree's build"
+    else
+        tree="$tree, not built here: the installed mtcbind.so is not compared with it (make bench builds and installs first)"
     fi
     envline tree "$tree"
     say ""
@@ -449,8 +451,8 @@ sizes() {
                round(e.total::numeric / nullif(e.n, 0), 1)
           FROM b, e" >> "$RES/sizes.tsv"
     tail -1 "$RES/sizes.tsv" | awk -F'\t' '{
-        printf "  sizes at %s: %d bindings, table %.1f MB + indexes %.1f MB = %.0f + %.0f = %.0f bytes per binding\n", $1, $2, $3 / 1048576, $4 / 1048576, $6, $7, $8
-        printf "  %s events (mostly bound, from the load), heap %.1f MB + indexes %.1f MB = %.0f + %.0f = %.0f bytes per event\n", $9, $10 / 1048576, $11 / 1048576, $13, $14, $15 }'
+        printf "  sizes after the %s step (the load, then the runs'\'' first uses): %d bindings, table %.1f MB + indexes %.1f MB = %.0f + %.0f = %.0f bytes per binding\n", $1, $2, $3 / 1048576, $4 / 1048576, $6, $7, $8
+        printf "  %s events (the load'\''s bound events and the runs'\'' events), heap %.1f MB + indexes %.1f MB = %.0f + %.0f = %.0f bytes per event\n", $9, $10 / 1048576, $11 / 1048576, $13, $14, $15 }'
 }
 
 phase_scale() {
