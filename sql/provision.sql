@@ -189,6 +189,11 @@ CREATE TEMP TABLE unnumbered (line int, terminal_id text, iccid text);
 INSERT INTO unnumbered VALUES (NULL, 'meter-96', '89441000000000000216'), (1, 'meter-97', '89441000000000000224');
 SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('unnumbered', 'report')$$) AS null_line;
 SELECT count(*) AS bound_from_unnumbered FROM mtcbind.binding WHERE terminal_id IN ('meter-96', 'meter-97');
+-- ... and its numbers are integers: as text, '10' would be read before '9'
+-- and decide which of two lines for one card is refused
+CREATE TEMP TABLE text_lines (line text, terminal_id text, iccid text);
+INSERT INTO text_lines VALUES ('9', 'meter-98', '89441000000000000216'), ('10', 'meter-99', '89441000000000000216');
+SELECT pg_temp.try($$SELECT * FROM mtcbind.provision('text_lines', 'report')$$) AS text_line;
 
 -- Rule: repeated line numbers (and a blocked card among them) are reported
 -- line by line; every row is bound or reported, none is lost.

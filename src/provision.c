@@ -376,8 +376,8 @@ source_query(Oid source, char **physical_order)
 	/*
 	 * The source's own code (a view's functions, row security policies)
 	 * runs in the read, with the caller's rights: it must be the caller's
-	 * own code (and casts of its column types: check_source_column_type).  Strictly the caller's:
-	 * neither a superuser's rights nor membership in the owner's role
+	 * own code (casts of its column types: check_source_column_type).
+	 * Strictly the caller's: neither a superuser's rights nor membership in the owner's role
 	 * count, or a superuser loading an administrator's view would run that
 	 * administrator's functions as superuser.  Checked before the lock (no
 	 * one queues a lock on a relation not theirs) and again under it.
@@ -402,6 +402,14 @@ source_query(Oid source, char **physical_order)
 			if (strcmp(NameStr(att->attname), column_names[c]) == 0)
 			{
 				check_source_column_type(rel, att);
+				/* sorted in its own type: '10' before '9', 1.6 as 2 */
+				if (c == COL_LINE && att->atttypid != INT2OID &&
+					att->atttypid != INT4OID && att->atttypid != INT8OID)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATATYPE_MISMATCH),
+							 errmsg("column \"line\" of source %s has type %s",
+									RelationGetRelationName(rel), format_type_be(att->atttypid)),
+							 errdetail("Line numbers are integers (smallint, integer or bigint): lines are read in their order, and the report names them.")));
 				present[c] = true;
 			}
 	}
